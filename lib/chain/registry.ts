@@ -1,0 +1,363 @@
+/**
+ * A thin client of the SettlementRegistry contract: typed calls, party names, and every revert
+ * decoded from its custom error into one readable sentence.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+
+import {
+  Contract,
+  decodeBytes32String,
+  encodeBytes32String,
+  getAddress,
+  isAddress,
+  isError,
+  type ContractRunner,
+  type ContractTransactionReceipt,
+  type ContractTransactionResponse,
+  type ErrorDescription,
+  type InterfaceAbi,
+} from "ethers";
+
+import type { SettlementRegistry } from "../../typechain-types/SettlementRegistry.js";
+import { ChainError, ContractError, InputError, PartyError } from "../errors.js";
+
+export const TICKET_STATUS = ["none", "open", "returned", "completed", "cancelled"] as const;
+export type TicketStatusName = (typeof TICKET_STATUS)[number];
+
+/** A directory entry with its address and decoded name. */
+export interface PartyInfo {
+  address: string;
+  index: number;
+  name: string;
+  keyVersion: number;
+  suspended: boolean;
+  encryptionKey: string;
+}
+
+/** A ticket as the chain holds it, with names decoded. */
+export interface OnChainTicket {
+  key: string;
+  status: TicketStatusName;
+  step: number;
+  version: number;
+  originator: string;
+  route: string[];
+  tradeCommitment: string;
+  envelopeCommitment: string;
+}
+
+const NAME_RE = /^[a-z0-9][a-z0-9-]{0,30}$/;
+
+/** Validates a party name (lower-case letters, digits and dashes, at most 31 bytes). */
+export function encodePartyName(name: string): string {
+  if (!NAME_RE.test(name)) {
+    throw new InputError(`party name "${name}" is invalid`, {
+      hint: "use 1-31 lower-case letters, digits or dashes, e.g. custodian-bank",
+    });
+  }
+  return encodeBytes32String(name);
+}
+
+/** Reads the registry ABI from Hardhat's artifacts (run `npx hardhat compile` first). */
+export async function loadRegistryAbi(root = process.cwd()): Promise<InterfaceAbi> {
+  const path = join(
+    root,
+    "artifacts",
+    "contracts",
+    "SettlementRegistry.sol",
+    "SettlementRegistry.json",
+  );
+  try {
+    return JSON.parse(await readFile(path, "utf8")).abi as InterfaceAbi;
+  } catch (cause) {
+    throw new ChainError("the SettlementRegistry artifact is missing", {
+      details: path,
+      hint: "run `npx hardhat compile`",
+      cause,
+    });
+  }
+}
+
+/** Context used to word errors: how to call a ticket key and a party address. */
+export interface Labels {
+  ticket?: (key: string) => string;
+}
+
+export class RegistryClient {
+  readonly contract: SettlementRegistry;
+  readonly address: string;
+  private readonly parties = new Map<string, PartyInfo>();
+  private ticketLabels = new Map<string, string>();
+
+  constructor(address: string, abi: InterfaceAbi, runner: ContractRunner) {
+    this.address = getAddress(address);
+    this.contract = new Contract(this.address, abi, runner) as unknown as SettlementRegistry;
+  }
+
+  /** The same registry used by another account (a party's signer). */
+  connect(runner: ContractRunner): RegistryClient {
+    const other = new RegistryClient(this.address, this.contract.interface.fragments, runner);
+    for (const [k, v] of this.parties) other.parties.set(k, v);
+    other.ticketLabels = this.ticketLabels;
+    return other;
+  }
+
+  /** Tells error messages to call the ticket `key` by its human-readable `id`. */
+  nameTicket(key: string, id: string): void {
+    this.ticketLabels.set(key.toLowerCase(), id);
+  }
+
+  // ------------------------------------------------------------------ parties
+
+  async party(address: string): Promise<PartyInfo> {
+    const key = getAddress(address);
+    const cached = this.parties.get(key);
+    if (cached !== undefined) return cached;
+    const p = await this.read(() => this.contract.getParty(key));
+    const info: PartyInfo = {
+      address: key,
+      index: Number(p.index),
+      name: p.index === 0n ? "" : decodeBytes32String(p.name),
+      keyVersion: Number(p.keyVersion),
+      suspended: p.suspended,
+      encryptionKey: p.encryptionKey,
+    };
+    if (info.index !== 0) this.parties.set(key, info);
+    return info;
+  }
+
+  /** Forgets cached directory entries (after an admit, suspend or key rotation). */
+  refreshParties(): void {
+    this.parties.clear();
+  }
+
+  /** Resolves a party name or address to an admitted party. */
+  async resolveParty(nameOrAddress: string): Promise<PartyInfo> {
+    let address: string;
+    if (isAddress(nameOrAddress)) {
+      address = getAddress(nameOrAddress);
+    } else {
+      address = await this.read(() => this.contract.partyByName(encodePartyName(nameOrAddress)));
+      if (address === "0x0000000000000000000000000000000000000000") {
+        const known = (await this.listParties()).map((p) => p.name).join(", ");
+        throw new PartyError(`unknown party "${nameOrAddress}"`, {
+          details: known === "" ? "the directory is empty" : `known parties: ${known}`,
+          hint: "use a party name from `npx hardhat party:list` or an address",
+        });
+      }
+    }
+    const info = await this.party(address);
+    if (info.index === 0) {
+      throw new PartyError(`${address} is not a party of the consortium`, {
+        hint: "the consortium admin admits parties with `npx hardhat party:admit`",
+      });
+    }
+    return info;
+  }
+
+  async listParties(): Promise<PartyInfo[]> {
+    const count = Number(await this.read(() => this.contract.partyCount()));
+    const out: PartyInfo[] = [];
+    for (let i = 1; i <= count; i++) {
+      out.push(await this.party(await this.read(() => this.contract.partyAt(i))));
+    }
+    return out;
+  }
+
+  /** The encryption public key `version` of `address` (throws if it has none). */
+  async encryptionKey(address: string, version: number): Promise<string> {
+    const key = await this.read(() => this.contract.encryptionKey(address, version));
+    if (/^0x0+$/.test(key)) {
+      throw new PartyError(`${this.label(address)} has no encryption key version ${version}`, {
+        hint: "the party registers its key with `npx hardhat party:register-key`",
+      });
+    }
+    return key;
+  }
+
+  /** `name (0x…)` if the address is a known party, else the address. */
+  label(address: string): string {
+    const key = getAddress(address);
+    const p = this.parties.get(key);
+    return p === undefined || p.name === "" ? key : `${p.name} (${key})`;
+  }
+
+  // ------------------------------------------------------------------ tickets
+
+  async ticket(key: string): Promise<OnChainTicket> {
+    const t = await this.read(() => this.contract.getTicket(key));
+    const ticket: OnChainTicket = {
+      key,
+      status: TICKET_STATUS[Number(t.status)],
+      step: Number(t.step),
+      version: Number(t.version),
+      originator: t.originator,
+      route: [...t.route],
+      tradeCommitment: t.tradeCommitment,
+      envelopeCommitment: t.envelopeCommitment,
+    };
+    // Warm the name cache so that later errors can name the parties.
+    if (ticket.status !== "none") {
+      await Promise.all([ticket.originator, ...ticket.route].map((a) => this.party(a)));
+    }
+    return ticket;
+  }
+
+  // ------------------------------------------------------------------ calls
+
+  /** Runs a read, mapping node failures to a ChainError. */
+  async read<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      throw await this.decode(e);
+    }
+  }
+
+  /** Sends a transaction, waits for its receipt, and decodes any revert into words. */
+  async send(
+    call: () => Promise<ContractTransactionResponse>,
+  ): Promise<ContractTransactionReceipt> {
+    let sent: ContractTransactionResponse;
+    try {
+      sent = await call();
+    } catch (e) {
+      throw await this.decode(e);
+    }
+    try {
+      const receipt = await sent.wait();
+      if (receipt === null) throw new ChainError(`transaction ${sent.hash} was dropped`);
+      return receipt;
+    } catch (e) {
+      throw await this.decode(e, sent.hash);
+    }
+  }
+
+  /** Turns any error from ethers or the node into a SettlementError with one readable line. */
+  async decode(error: unknown, txHash?: string): Promise<Error> {
+    if (error instanceof ContractError || error instanceof ChainError) return error;
+    if (error instanceof InputError || error instanceof PartyError) return error;
+    if (isError(error, "CALL_EXCEPTION")) {
+      const data = error.data ?? undefined;
+      let parsed: ErrorDescription | null = null;
+      if (data !== undefined && data !== null) {
+        try {
+          parsed = this.contract.interface.parseError(data);
+        } catch {
+          parsed = null;
+        }
+      }
+      if (parsed !== null) return this.describeRevert(parsed);
+      return new ContractError(
+        `the registry rejected the transaction${txHash === undefined ? "" : ` ${txHash}`}`,
+        undefined,
+        { details: error.shortMessage },
+      );
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    if (
+      isError(error, "NETWORK_ERROR") ||
+      isError(error, "TIMEOUT") ||
+      /ECONNREFUSED|ECONNRESET|ENOTFOUND|fetch failed|socket hang up|connect/i.test(message)
+    ) {
+      return new ChainError("cannot reach the chain's RPC endpoint", {
+        details: message.split("\n")[0],
+        hint: "check that the node is running and the network's URL is right",
+        cause: error,
+      });
+    }
+    return error instanceof Error ? error : new Error(message);
+  }
+
+  private t(key: string): string {
+    return this.ticketLabels.get(String(key).toLowerCase()) ?? `with key ${key}`;
+  }
+
+  private describeRevert(e: ErrorDescription): ContractError {
+    const a = e.args;
+    const who = (x: string) => this.label(x);
+    const status = (s: bigint) => TICKET_STATUS[Number(s)];
+    const make = (msg: string, hint?: string) => new ContractError(msg, e.name, { hint });
+    switch (e.name) {
+      case "SettlementRegistryNotParty":
+        return make(
+          `${who(a[0])} is not a party of the consortium`,
+          "the admin admits parties with party:admit",
+        );
+      case "SettlementRegistryPartySuspended":
+        return make(
+          `${who(a[0])} is suspended`,
+          "the consortium admin can restore it with party:restore",
+        );
+      case "SettlementRegistryPartyNotSuspended":
+        return make(`${who(a[0])} is not suspended`);
+      case "SettlementRegistryPartyAlreadyAdmitted":
+        return make(`${who(a[0])} is already admitted`);
+      case "SettlementRegistryInvalidName":
+        return make(
+          a[1] === "0x0000000000000000000000000000000000000000"
+            ? "the party name is empty"
+            : `the name "${decodeBytes32String(a[0])}" is already held by ${who(a[1])}`,
+          "choose another name",
+        );
+      case "SettlementRegistryZeroAddress":
+        return make("the zero address cannot be a party");
+      case "SettlementRegistryInvalidEncryptionKey":
+        return make("the encryption key is zero");
+      case "SettlementRegistryNoEncryptionKey":
+        return make(
+          `${who(a[0])} has no encryption key yet, so nobody can encrypt a ticket to it`,
+          "that party must run party:register-key first",
+        );
+      case "SettlementRegistryZeroValue":
+        return make("the ticket key or a commitment is zero");
+      case "SettlementRegistryTicketExists":
+        return make(`ticket ${this.t(a[0])} is already registered`);
+      case "SettlementRegistryUnknownTicket":
+        return make(`unknown ticket ${this.t(a[0])}`, "check the ticket ID with ticket:list");
+      case "SettlementRegistryInvalidRouteLength":
+        return make(`a route needs 1 to 8 parties, ${a[0]} were given`, "fix --route");
+      case "SettlementRegistryDuplicateRouteParty":
+        return make(`${who(a[0])} appears twice in the route`, "fix --route");
+      case "SettlementRegistryOriginatorOnRoute":
+        return make(
+          `the originator ${who(a[0])} cannot approve its own ticket`,
+          "remove it from --route",
+        );
+      case "SettlementRegistryNotNextApprover":
+        return make(`not your turn: ticket ${this.t(a[0])} waits for ${who(a[2])}`);
+      case "SettlementRegistryNotOnRoute":
+        return make(`${who(a[1])} is not on the route of ticket ${this.t(a[0])}`);
+      case "SettlementRegistryAlreadyApproved":
+        return make(
+          `${who(a[1])} already approved ticket ${this.t(a[0])} at step ${Number(a[2]) + 1}`,
+        );
+      case "SettlementRegistryTicketNotOpen":
+        return make(`ticket ${this.t(a[0])} is ${status(a[1])}, not open`);
+      case "SettlementRegistryTicketNotReturned":
+        return make(
+          `ticket ${this.t(a[0])} is ${status(a[1])}; only a returned ticket can be amended`,
+        );
+      case "SettlementRegistryTicketFinal":
+        return make(`ticket ${this.t(a[0])} is ${status(a[1])} and can no longer change`);
+      case "SettlementRegistryNotOriginator":
+        return make(`only the originator ${who(a[2])} may do this to ticket ${this.t(a[0])}`);
+      case "SettlementRegistryInvalidReason":
+        return make("the reason is not a valid ISO status qualifier and four-letter code");
+      case "SettlementRegistryDirectoryFull":
+        return make("the party directory is full");
+      case "EnforcedPause":
+        return make("the registry is paused by the consortium admin", "wait until it is unpaused");
+      case "ExpectedPause":
+        return make("the registry is not paused");
+      case "AccessControlUnauthorizedAccount":
+        return make(
+          `${who(a[0])} lacks the role this needs`,
+          "only the consortium admin may do this",
+        );
+      default:
+        return make(`the registry refused: ${e.name}`);
+    }
+  }
+}
