@@ -1,0 +1,67 @@
+/**
+ * The envelope commitment: a Merkle root over the envelopes of one ticket version (or of one
+ * return's notes), decoys included, plus one blinding leaf.
+ *
+ *   leaf(locator, bytes) = keccak256(keccak256(abi.encode(bytes16 locator, keccak256(bytes))))
+ *   blind                = keccak256(abi.encode(BLIND_DOMAIN, secret, kind, version))
+ *
+ * A single envelope verifies alone with its proof (`MerkleProof.verify`). The blinding leaf is
+ * derived from the ticket secret, which only parties hold, so someone who copies a whole store
+ * cannot recompute the root from a ticket ID's files and match it to the on-chain record.
+ */
+import { AbiCoder, keccak256 } from "ethers";
+
+import { merkleProof, merkleRoot, verifyProof } from "../crypto/merkle.js";
+import type { EnvelopeKind } from "../crypto/locator.js";
+
+export const BLIND_DOMAIN = "SettlementRegistry/envelope-blind/v1";
+
+export function envelopeLeaf(locator: string, bytes: Uint8Array): string {
+  const inner = keccak256(
+    AbiCoder.defaultAbiCoder().encode(["bytes16", "bytes32"], [`0x${locator}`, keccak256(bytes)]),
+  );
+  return keccak256(inner);
+}
+
+export function blindingLeaf(secret: string, kind: EnvelopeKind, version: number): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["string", "bytes32", "string", "uint32"],
+      [BLIND_DOMAIN, secret, kind, version],
+    ),
+  );
+}
+
+export interface CommittedEnvelope {
+  locator: string;
+  bytes: Uint8Array;
+}
+
+function allLeaves(entries: readonly CommittedEnvelope[], blind: string): string[] {
+  return [...entries.map((e) => envelopeLeaf(e.locator, e.bytes)), blind];
+}
+
+export function envelopeCommitment(entries: readonly CommittedEnvelope[], blind: string): string {
+  return merkleRoot(allLeaves(entries, blind));
+}
+
+/** The proof for `entry` within the set. */
+export function envelopeProof(
+  entries: readonly CommittedEnvelope[],
+  blind: string,
+  entry: CommittedEnvelope,
+): string[] {
+  return merkleProof(
+    allLeaves(entries, blind),
+    envelopeLeaf(entry.locator, entry.bytes),
+  ) as string[];
+}
+
+/** Whether one envelope belongs to the set committed on-chain as `commitment`. */
+export function verifyEnvelope(
+  entry: CommittedEnvelope,
+  proof: readonly string[],
+  commitment: string,
+): boolean {
+  return verifyProof(proof, commitment, envelopeLeaf(entry.locator, entry.bytes));
+}
