@@ -23,6 +23,7 @@ import {
   Transaction,
   Wallet,
   getAddress,
+  resolveAddress,
   type JsonRpcError,
   type JsonRpcPayload,
   type JsonRpcResult,
@@ -655,7 +656,8 @@ export class FailoverSigner extends AbstractSigner<FailoverProvider> {
 
   async #populateWithoutNonce(tx: TransactionRequest): Promise<TransactionLike<string>> {
     const provider = this.provider;
-    const to = tx.to == null ? null : await this.resolveName(tx.to as string);
+    // Private chains have no ENS: only addresses (or Addressables such as contracts).
+    const to = tx.to == null ? null : await resolveAddress(tx.to);
     const base = {
       to: to ?? undefined,
       data: tx.data ?? "0x",
