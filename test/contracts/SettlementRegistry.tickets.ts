@@ -430,6 +430,16 @@ describe("SettlementRegistry: tickets", function () {
       }
     });
 
+    it("refuses a party that is not on a full eight-party route", async function () {
+      const { registry, originator, outsider, route, spares } =
+        await loadFixture(consortiumFixture);
+      const eight = [...spares.map((s) => s.address), ...route];
+      await registry.connect(originator).createTicket(TICKET, TRADE, ENVELOPE, eight);
+      await expect(registry.connect(outsider).reject(TICKET, NMAT, DDAT, NARRATIVE))
+        .to.be.revertedWithCustomError(registry, "SettlementRegistryNotOnRoute")
+        .withArgs(TICKET, outsider.address);
+    });
+
     it("refuses a party that already approved the current version", async function () {
       const { registry, custodian } = await loadFixture(approvedOnceFixture);
       await expect(registry.connect(custodian).reject(TICKET, NMAT, DDAT, NARRATIVE))
@@ -602,6 +612,23 @@ describe("SettlementRegistry: tickets", function () {
           registry.connect(originator).amend(TICKET, trade, envelope),
         ).to.be.revertedWithCustomError(registry, "SettlementRegistryZeroValue");
       }
+    });
+
+    it("cannot wrap the version around: it only grows, up to 2^24 - 1", async function () {
+      const { registry, originator } = await loadFixture(returnedFixture);
+      // _tickets is the ninth state variable (slot 8); the hot slot packs, from the low bytes:
+      // status (1 byte), step (1), version (3), originator (3), route (24).
+      const address = await registry.getAddress();
+      const slot = BigInt(ethers.solidityPackedKeccak256(["bytes32", "uint256"], [TICKET, 8n]));
+      const hot = BigInt(await ethers.provider.getStorage(address, slot));
+      expect(hot & 0xffn, "status byte").to.equal(Status.Returned);
+      expect((hot >> 16n) & 0xffffffn, "version bytes").to.equal(1n);
+      const max = 2n ** 24n - 1n;
+      await networkHelpers.setStorageAt(address, slot, (hot & ~(0xffffffn << 16n)) | (max << 16n));
+      expect((await registry.getTicket(TICKET)).version).to.equal(max);
+      await expect(
+        registry.connect(originator).amend(TICKET, TRADE_V2, ENVELOPE_V2),
+      ).to.be.revertedWithPanic(0x11);
     });
 
     it("refuses a suspended originator", async function () {
