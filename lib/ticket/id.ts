@@ -62,7 +62,10 @@ export function normalizeTicketId(input: unknown): string {
       },
     );
   }
-  let compact = input.toUpperCase().replace(/[ -]/g, "");
+  // "T-…" or "T …" always carries the prefix; "T7KQ4…" does only when 13 characters long.
+  let upper = input.toUpperCase().trim();
+  if (/^T[ -]/.test(upper)) upper = upper.slice(2);
+  let compact = upper.replace(/[ -]/g, "");
   if (compact.length === 13 && compact.startsWith("T")) compact = compact.slice(1);
   compact = compact.replace(/O/g, "0").replace(/[IL]/g, "1");
   if (!/^[0-9A-HJKMNP-TV-Z]{12}$/.test(compact)) {

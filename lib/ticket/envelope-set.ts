@@ -1,0 +1,556 @@
+/**
+ * Sealing and opening a set of envelopes: one per recipient, padded with decoys to a fixed count,
+ * committed to by one Merkle root. Tickets and return notes are both such sets.
+ *
+ * Every payload is `{binding, body}` (RFC 8785 JSON), framed and zero-padded to one size for the
+ * whole set; the binding names the kind, ticket key, version and recipient, and is checked after
+ * decryption, so an envelope moved between tickets, versions or parties is detected.
+ */
+import { randomBytes } from "node:crypto";
+
+import { x25519 } from "@noble/curves/ed25519";
+import { getAddress } from "ethers";
+
+import { CryptoError, InputError, NotAPartyError, StoreError, TamperError } from "../errors.js";
+import { canonicalBytes } from "../crypto/canonical.js";
+import { eciesDecrypt, eciesEncrypt } from "../crypto/ecies.js";
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  framePayload,
+  paddedSize,
+  unframePayload,
+} from "../crypto/envelope.js";
+import {
+  keyVersionEntries,
+  publicKeyBytes,
+  type PublicKeyVersions,
+  type VersionedKeyPair,
+} from "../crypto/keys.js";
+import { computeLocator, type EnvelopeKind } from "../crypto/locator.js";
+import type { EnvelopeStore } from "../store/types.js";
+import {
+  blindingLeaf,
+  envelopeCommitment,
+  envelopeProof,
+  verifyEnvelope,
+} from "./envelope-commitment.js";
+import { normalizeTicketId, ticketKey as deriveTicketKey } from "./id.js";
+
+/** Envelopes per set: the longest route (8) plus the originator. */
+export const ENVELOPES_PER_SET = 9;
+
+export type RecipientRole = "originator" | "route";
+
+export interface Binding {
+  kind: EnvelopeKind;
+  ticketKey: string;
+  version: number;
+  recipient: string;
+  role: RecipientRole;
+}
+
+/** What every body carries, whatever its kind. */
+export interface SetBody {
+  id: string;
+  secret: string;
+  /** Locators of every envelope of the set (decoys included), sorted. */
+  envelopes: string[];
+}
+
+export interface SetRecipient {
+  address: string;
+  /** x25519 public key of `keyVersion`, 0x-hex or bytes. */
+  publicKey: string | Uint8Array;
+  keyVersion: number;
+  role: RecipientRole;
+}
+
+export interface SetSender {
+  address: string;
+  /** The sender's own key pair: its private key derives the locators (and its copy uses it). */
+  keyPair: VersionedKeyPair;
+}
+
+/** One stored entry of a set. `recipient` is absent for decoys. */
+export interface SealedEnvelope {
+  locator: string;
+  bytes: Uint8Array;
+  /** Proof of inclusion in the set's commitment. */
+  proof: string[];
+  recipient?: string;
+  role?: RecipientRole;
+  keyVersion?: number;
+}
+
+export interface SealedSet<B> {
+  commitment: string;
+  envelopes: SealedEnvelope[];
+  decoys: SealedEnvelope[];
+  body: B & SetBody;
+}
+
+export interface SealSetInput<B> {
+  kind: EnvelopeKind;
+  id: string;
+  secret: string;
+  ticketKey: string;
+  version: number;
+  sender: SetSender;
+  recipients: readonly SetRecipient[];
+  body: B;
+}
+
+function randomLocator(): string {
+  return randomBytes(16).toString("hex");
+}
+
+export function sealSet<B extends object>(input: SealSetInput<B>): SealedSet<B> {
+  const { kind, ticketKey, version, sender } = input;
+  if (input.recipients.length === 0 || input.recipients.length > ENVELOPES_PER_SET) {
+    throw new InputError(
+      `recipients: a ${kind} goes to 1 to ${ENVELOPES_PER_SET} parties, not ${input.recipients.length}`,
+    );
+  }
+  const seen = new Set<string>();
+  const recipients = input.recipients.map((r) => {
+    const address = getAddress(r.address);
+    if (seen.has(address)) throw new InputError(`recipients: ${address} appears twice`);
+    seen.add(address);
+    return { ...r, address, key: publicKeyBytes(r.publicKey, `public key of ${address}`) };
+  });
+  const located = recipients.map((r) => ({
+    ...r,
+    locator: computeLocator({
+      privateKey: sender.keyPair.privateKey,
+      publicKey: r.key,
+      ticketKey,
+      version,
+      kind,
+    }),
+  }));
+  const decoyLocators = Array.from({ length: ENVELOPES_PER_SET - located.length }, randomLocator);
+  const envelopes = [...located.map((r) => r.locator), ...decoyLocators].sort();
+  const body = { ...input.body, id: input.id, secret: input.secret, envelopes } as B & SetBody;
+
+  const payloads = located.map((r) =>
+    canonicalBytes({
+      binding: { kind, ticketKey, version, recipient: r.address, role: r.role } satisfies Binding,
+      body,
+    }),
+  );
+  const size = paddedSize(Math.max(...payloads.map((p) => p.length)));
+
+  const real = located.map((r, i) => ({
+    locator: r.locator,
+    bytes: encodeEnvelope(r.keyVersion, eciesEncrypt(r.key, framePayload(payloads[i], size))),
+    recipient: r.address,
+    role: r.role,
+    keyVersion: r.keyVersion,
+  }));
+  // A decoy is a real ciphertext of random bytes to a throwaway key, with the key version of a
+  // real recipient: same size, same shape, indistinguishable without a recipient's key.
+  const decoys = decoyLocators.map((locator) => {
+    const throwaway = x25519.getPublicKey(randomBytes(32));
+    const keyVersion = recipients[randomBytes(1)[0] % recipients.length].keyVersion;
+    return {
+      locator,
+      bytes: encodeEnvelope(keyVersion, eciesEncrypt(throwaway, randomBytes(size))),
+    };
+  });
+
+  const blind = blindingLeaf(input.secret, kind, version);
+  const all = [...real, ...decoys];
+  const commitment = envelopeCommitment(all, blind);
+  const withProof = <E extends { locator: string; bytes: Uint8Array }>(e: E) => ({
+    ...e,
+    proof: envelopeProof(all, blind, e),
+  });
+  return { commitment, envelopes: real.map(withProof), decoys: decoys.map(withProof), body };
+}
+
+/** Writes every entry of a set (real and decoy, in random order) under `id` and `version`. */
+export async function storeSet(
+  store: EnvelopeStore,
+  id: string,
+  version: number,
+  set: { envelopes: readonly SealedEnvelope[]; decoys: readonly SealedEnvelope[] },
+): Promise<void> {
+  const all = [...set.envelopes, ...set.decoys].sort(() => (randomBytes(1)[0] & 1 ? 1 : -1));
+  for (const e of all) await store.put(id, version, e.locator, e.bytes);
+}
+
+// ------------------------------------------------------------------------------------- opening
+
+/** The reader: an address and every key version it ever registered. */
+export interface Reader {
+  address: string;
+  keys: readonly VersionedKeyPair[];
+}
+
+export type SenderKeys =
+  PublicKeyVersions | ((sender: string) => PublicKeyVersions | Promise<PublicKeyVersions>);
+
+export interface OpenSetInput {
+  store: EnvelopeStore;
+  kind: EnvelopeKind;
+  /** The ticket ID, if the reader knows it. */
+  id?: string;
+  /** The on-chain ticket key, if the reader knows it (from its notification). */
+  ticketKey?: string;
+  version: number;
+  me: Reader;
+  /** The sender's public keys by version (or how to get them once the sender is known). */
+  senderKeys: SenderKeys;
+  /** The sender's address, when known beforehand (needed if `senderKeys` is a function). */
+  sender?: string;
+  /** Who sent a decrypted body (the originator, or the returning party). */
+  senderOf: (body: Record<string, unknown>) => string;
+  /** The on-chain commitment of the set (or how to get it once the ticket key is known). */
+  commitment: string | ((ticketKey: string) => string | Promise<string>);
+  /** Whether the chain lists the reader as a recipient: then a missing envelope is a store fault. */
+  expectRecipient?: boolean;
+  /** Proof of inclusion; if absent, the other envelopes of the set are read from the store. */
+  proof?: readonly string[];
+}
+
+export interface OpenedSet {
+  id: string;
+  ticketKey: string;
+  version: number;
+  locator: string;
+  keyVersion: number;
+  binding: Binding;
+  body: Record<string, unknown> & SetBody;
+}
+
+const notAParty = () =>
+  new NotAPartyError("not a party to this ticket", {
+    hint: "only the originator and the parties on the route can read a ticket",
+  });
+
+async function resolveKeys(keys: SenderKeys, sender: string): Promise<[number, Uint8Array][]> {
+  return keyVersionEntries(typeof keys === "function" ? await keys(sender) : keys);
+}
+
+/** Candidate locators of mine: every (my key version × sender key version). */
+function candidates(
+  me: Reader,
+  senderKeys: [number, Uint8Array][],
+  ticketKey: string,
+  version: number,
+  kind: EnvelopeKind,
+): Map<string, { key: VersionedKeyPair; senderVersion: number }> {
+  const out = new Map<string, { key: VersionedKeyPair; senderVersion: number }>();
+  for (const key of me.keys) {
+    for (const [senderVersion, publicKey] of senderKeys) {
+      out.set(computeLocator({ privateKey: key.privateKey, publicKey, ticketKey, version, kind }), {
+        key,
+        senderVersion,
+      });
+    }
+  }
+  return out;
+}
+
+function decryptPayload(key: VersionedKeyPair, ciphertext: Uint8Array, where: string): unknown {
+  let frame: Uint8Array;
+  try {
+    frame = eciesDecrypt(key.privateKey, ciphertext);
+  } catch (error) {
+    throw new TamperError(
+      `envelope ${where} does not decrypt with your key version ${key.version}`,
+      {
+        details: "the authentication tag does not match: the ciphertext was changed or replaced",
+        hint: "fetch the envelope again from another replica, or ask the sender to re-send it",
+        cause: error,
+      },
+    );
+  }
+  return unframePayload(frame, where);
+}
+
+function asPayload(
+  value: unknown,
+  where: string,
+): { binding: Binding; body: Record<string, unknown> & SetBody } {
+  const v = value as { binding?: Binding; body?: Record<string, unknown> & SetBody } | null;
+  const b = v?.binding;
+  const body = v?.body;
+  if (
+    typeof b !== "object" ||
+    b === null ||
+    typeof body !== "object" ||
+    body === null ||
+    typeof body.id !== "string" ||
+    typeof body.secret !== "string" ||
+    !Array.isArray(body.envelopes)
+  ) {
+    throw new TamperError(`envelope ${where} decrypted to a payload without binding or body`);
+  }
+  return { binding: b, body };
+}
+
+/** Checks the binding against what the reader expects; any mismatch means the envelope was moved. */
+function checkBinding(
+  opened: { binding: Binding; body: SetBody },
+  expect: {
+    kind: EnvelopeKind;
+    ticketKey: string;
+    version: number;
+    me: string;
+    id: string;
+    locator: string;
+  },
+  where: string,
+): void {
+  const { binding, body } = opened;
+  const moved = (what: string) =>
+    new TamperError(`envelope ${where} belongs to ${what}`, {
+      details: "its sealed binding does not match where it was found",
+      hint: "an envelope was swapped in the store; fetch the right one from another replica",
+    });
+  if (binding.kind !== expect.kind) throw moved(`a ${binding.kind}, not a ${expect.kind}`);
+  if (String(binding.ticketKey).toLowerCase() !== expect.ticketKey.toLowerCase())
+    throw moved("another ticket");
+  if (binding.version !== expect.version)
+    throw moved(`version ${binding.version}, not ${expect.version}`);
+  if (
+    typeof binding.recipient !== "string" ||
+    binding.recipient.toLowerCase() !== expect.me.toLowerCase()
+  ) {
+    throw moved(`another party (${binding.recipient})`);
+  }
+  if (body.id !== expect.id) throw moved(`ticket ${body.id}, not ${expect.id}`);
+  let recomputed: string;
+  try {
+    recomputed = deriveTicketKey(body.id, body.secret);
+  } catch {
+    throw moved("no valid ticket (bad ID or secret)");
+  }
+  if (recomputed !== expect.ticketKey.toLowerCase())
+    throw moved("another ticket (ID and secret do not give this key)");
+  if (!body.envelopes.includes(expect.locator)) throw moved("another envelope set");
+}
+
+async function checkCommitment(
+  input: OpenSetInput,
+  opened: { body: SetBody },
+  entry: { locator: string; bytes: Uint8Array },
+  id: string,
+  ticketKey: string,
+): Promise<void> {
+  const expected =
+    typeof input.commitment === "function" ? await input.commitment(ticketKey) : input.commitment;
+  let ok: boolean;
+  if (input.proof !== undefined) {
+    ok = verifyEnvelope(entry, input.proof, expected);
+  } else {
+    const entries = [];
+    for (const locator of opened.body.envelopes) {
+      entries.push({
+        locator,
+        bytes:
+          locator === entry.locator
+            ? entry.bytes
+            : await input.store.get(id, input.version, locator),
+      });
+    }
+    ok =
+      envelopeCommitment(entries, blindingLeaf(opened.body.secret, input.kind, input.version)) ===
+      expected.toLowerCase();
+  }
+  if (!ok) {
+    throw new TamperError(
+      `the ${input.kind} envelopes of ${id} version ${input.version} do not match the on-chain commitment`,
+      {
+        details: `on-chain ${expected}`,
+        hint: "an envelope of this version was changed or replaced in the store",
+      },
+    );
+  }
+}
+
+/**
+ * Finds, checks and decrypts my envelope of a set, verifying in this order and stopping at the
+ * first failure: well formed; addressed to me; decrypts; binding matches; commitment matches.
+ */
+export async function openSet(input: OpenSetInput): Promise<OpenedSet> {
+  const me = { ...input.me, address: getAddress(input.me.address) };
+  if (me.keys.length === 0)
+    throw new CryptoError("you hold no encryption key", {
+      hint: "register an encryption key first",
+    });
+  if (input.ticketKey === undefined && input.id === undefined) {
+    throw new InputError("ticket: give the ticket ID or the ticket key");
+  }
+  if (input.ticketKey !== undefined)
+    return openByTicketKey(input, me, input.ticketKey.toLowerCase());
+  return openById(input, me, normalizeTicketId(input.id));
+}
+
+async function openByTicketKey(
+  input: OpenSetInput,
+  me: Reader,
+  ticketKey: string,
+): Promise<OpenedSet> {
+  const { store, version, kind } = input;
+  if (typeof input.senderKeys === "function" && input.sender === undefined) {
+    throw new InputError(
+      "sender: give the sender's address (or its public keys) when opening by ticket key",
+    );
+  }
+  const senderKeys = await resolveKeys(input.senderKeys, input.sender ?? "");
+  const mine = candidates(me, senderKeys, ticketKey, version, kind);
+
+  // 0. Find it.
+  let id: string | undefined = input.id === undefined ? undefined : normalizeTicketId(input.id);
+  let locator: string | undefined;
+  let stored: string[] = [];
+  if (id !== undefined) {
+    stored = await store.list(id, version);
+    locator = stored.find((l) => mine.has(l));
+  } else {
+    for (const l of mine.keys()) {
+      const at = await store.lookup(l);
+      if (at !== undefined && at.version === version) {
+        id = at.id;
+        locator = l;
+        break;
+      }
+    }
+  }
+  if (locator === undefined || id === undefined) {
+    if (input.expectRecipient !== true) throw notAParty();
+    if (id !== undefined && stored.length > 0) {
+      throw new CryptoError(
+        `none of the ${stored.length} envelopes of ${id} version ${version} is addressed to your keys`,
+        {
+          details: `you hold key versions ${me.keys.map((k) => k.version).join(", ")}`,
+          hint: "load every key version you ever registered; if the key is lost, ask the originator to amend the ticket",
+        },
+      );
+    }
+    throw new StoreError(
+      `the store holds no ${kind} envelope for you${id === undefined ? "" : ` under ${id}`} version ${version}`,
+      {
+        details: `looked for your key versions ${me.keys.map((k) => k.version).join(", ")}`,
+        hint: "if you rotated your key, load your earlier key versions too; otherwise the envelope was not delivered or was removed: fetch it from another replica",
+      },
+    );
+  }
+  const match = mine.get(locator)!;
+  const where = `${id} v${version}/${locator}`;
+  const bytes = await store.get(id, version, locator);
+
+  // 1. Well formed.
+  const envelope = decodeEnvelope(bytes, where);
+  // 2. Addressed to me: the locator matched one of my key versions; the header must agree.
+  if (envelope.keyVersion !== match.key.version) {
+    throw new TamperError(
+      `envelope ${where} names key version ${envelope.keyVersion}, but its locator is for your key version ${match.key.version}`,
+    );
+  }
+  // 3. Decrypts.
+  const opened = asPayload(decryptPayload(match.key, envelope.ciphertext, where), where);
+  // 4. Binding.
+  checkBinding(opened, { kind, ticketKey, version, me: me.address, id, locator }, where);
+  // 5. Commitment.
+  await checkCommitment(input, opened, { locator, bytes }, id, ticketKey);
+  return {
+    id,
+    ticketKey,
+    version,
+    locator,
+    keyVersion: match.key.version,
+    binding: opened.binding,
+    body: opened.body,
+  };
+}
+
+async function openById(input: OpenSetInput, me: Reader, id: string): Promise<OpenedSet> {
+  const { store, version, kind } = input;
+  const stored = await store.list(id, version);
+  if (stored.length === 0) {
+    const versions = await store.versions(id);
+    throw new StoreError(
+      versions.length === 0
+        ? `no ticket ${id} in the store`
+        : `ticket ${id} has no version ${version} in the store`,
+      { hint: "check the ticket ID and version" },
+    );
+  }
+  // Without the ticket key the locators cannot be computed: try my keys on each envelope.
+  for (const locator of stored) {
+    const where = `${id} v${version}/${locator}`;
+    const bytes = await store.get(id, version, locator);
+    let envelope;
+    try {
+      envelope = decodeEnvelope(bytes, where);
+    } catch {
+      continue;
+    }
+    for (const key of me.keys.filter((k) => k.version === envelope.keyVersion)) {
+      let frame: Uint8Array;
+      try {
+        frame = eciesDecrypt(key.privateKey, envelope.ciphertext);
+      } catch {
+        continue;
+      }
+      const opened = asPayload(unframePayload(frame, where), where);
+      if (opened.binding.kind !== kind) continue;
+      const ticketKey = String(opened.binding.ticketKey).toLowerCase();
+      // Addressed to me: the locator must be one only the sender and I can compute.
+      const sender = input.senderOf(opened.body);
+      const mine = candidates(
+        { ...me, keys: [key] },
+        await resolveKeys(input.senderKeys, sender),
+        ticketKey,
+        version,
+        kind,
+      );
+      if (!mine.has(locator)) {
+        throw new TamperError(`envelope ${where} is stored under a locator that is not its own`, {
+          hint: "an envelope was moved in the store; fetch the right one from another replica",
+        });
+      }
+      checkBinding(opened, { kind, ticketKey, version, me: me.address, id, locator }, where);
+      await checkCommitment(input, opened, { locator, bytes }, id, ticketKey);
+      return {
+        id,
+        ticketKey,
+        version,
+        locator,
+        keyVersion: key.version,
+        binding: opened.binding,
+        body: opened.body,
+      };
+    }
+  }
+  throw notAParty();
+}
+
+/** Where my envelope of a set is, from my notification (ticket key + sender), without the ID. */
+export async function locateEnvelope(input: {
+  store: EnvelopeStore;
+  kind: EnvelopeKind;
+  ticketKey: string;
+  version: number;
+  me: Reader;
+  senderKeys: PublicKeyVersions;
+}): Promise<{ id: string; version: number; locator: string; keyVersion: number } | undefined> {
+  const mine = candidates(
+    input.me,
+    keyVersionEntries(input.senderKeys),
+    input.ticketKey.toLowerCase(),
+    input.version,
+    input.kind,
+  );
+  for (const [locator, match] of mine) {
+    const at = await input.store.lookup(locator);
+    if (at !== undefined && at.version === input.version) {
+      return { id: at.id, version: at.version, locator, keyVersion: match.key.version };
+    }
+  }
+  return undefined;
+}
