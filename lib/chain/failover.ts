@@ -156,6 +156,7 @@ export function parseEndpoints(list: string | readonly string[], source = "endpo
 }
 
 function describeCause(error: unknown): string {
+  if (error instanceof EndpointDownError) return error.message;
   if (error instanceof Error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code !== undefined) return cause.code;
@@ -523,6 +524,12 @@ export class FailoverProvider extends JsonRpcApiProvider {
     this.#saveJournal();
   }
 
+  /** Records what is now known about a keyed send. */
+  _record(record: SendRecord, status: TransactionStatus): void {
+    record.status = status;
+    this.#remember(record);
+  }
+
   /** Records a keyed send before it is broadcast. */
   _journalBeforeSend(record: SendRecord): void {
     this.#remember(record);
@@ -599,7 +606,10 @@ export class FailoverSigner extends AbstractSigner<FailoverProvider> {
     const previous = this.provider.journalEntry(key);
     if (previous !== undefined) {
       const status = await this.provider.resolveTransaction(previous);
-      if (status === "mined" || status === "sent") return this.#response(previous.raw);
+      if (status === "mined" || status === "sent") {
+        this.provider._record(previous, status);
+        return this.#response(previous.raw);
+      }
       if (status === "free") {
         await this.provider.broadcast(previous);
         return this.#response(previous.raw);
