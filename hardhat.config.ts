@@ -3,6 +3,8 @@ import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { configVariable, defineConfig } from "hardhat/config";
 
+import { settlementTasks } from "./tasks/index.js";
+
 // The compiler is the npm `solc` package (WASM build): nothing is downloaded, and the version
 // Hardhat records is the one that package really is.
 const require = createRequire(import.meta.url);
@@ -49,6 +51,7 @@ function privateChain(
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
+  tasks: settlementTasks,
   solidity: {
     // Ignition builds with `production`; both profiles must target the same EVM.
     profiles: { default: compiler, production: compiler },

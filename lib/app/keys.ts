@@ -7,17 +7,11 @@
  * key, in Hardhat's keystore or a configuration variable) and can rotate its encryption key by
  * registering the next version. Old versions stay derivable, so old tickets stay readable.
  */
-import { x25519 } from "@noble/curves/ed25519";
-import { getBytes, hexlify, keccak256, type Signer } from "ethers";
+import { getBytes, keccak256, type Signer } from "ethers";
 
-import { CryptoError } from "../errors.js";
+import { keyPairFromSeed, type VersionedKeyPair } from "../crypto/keys.js";
 
-export interface EncryptionKeyPair {
-  version: number;
-  privateKey: Uint8Array;
-  /** 0x-prefixed 32-byte x25519 public key, as registered on-chain. */
-  publicKey: string;
-}
+export type EncryptionKeyPair = VersionedKeyPair;
 
 export function keyDerivationMessage(
   chainId: bigint,
@@ -33,11 +27,6 @@ export function keyDerivationMessage(
     `version: ${version}`,
     "Sign only inside the settlement tooling: this signature is a private key.",
   ].join("\n");
-}
-
-export function keyPairFromSeed(seed: Uint8Array, version: number): EncryptionKeyPair {
-  if (seed.length !== 32) throw new CryptoError("an encryption key seed must be 32 bytes");
-  return { version, privateKey: seed, publicKey: hexlify(x25519.getPublicKey(seed)) };
 }
 
 export async function deriveEncryptionKey(

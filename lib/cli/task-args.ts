@@ -1,0 +1,40 @@
+/**
+ * Options shared by every role task, and how they become an App.
+ */
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { openApp, type App } from "../app/context.js";
+import { InputError } from "../errors.js";
+import { Output } from "./output.js";
+
+export interface CommonArgs {
+  as: string;
+  dataDir: string;
+  registry: string;
+  json: boolean;
+}
+
+/** Apps are shared within a process so that in-process callers see one chain and one store. */
+const apps = new Map<string, Promise<App>>();
+
+export function appFor(hre: HardhatRuntimeEnvironment, args: CommonArgs): Promise<App> {
+  const key = `${args.dataDir}|${args.registry}`;
+  let app = apps.get(key);
+  if (app === undefined) {
+    app = openApp(hre, {
+      dataDir: args.dataDir === "" ? undefined : args.dataDir,
+      registry: args.registry === "" ? undefined : args.registry,
+    });
+    apps.set(key, app);
+    app.catch(() => apps.delete(key));
+  }
+  return app.then((a) => ({ ...a, out: new Output({ json: args.json }) }));
+}
+
+/** Throws the standard error for a missing required option. */
+export function required(value: string, option: string, example: string): string {
+  if (value.trim() === "") {
+    throw new InputError(`--${option} is required`, { hint: `e.g. --${option} ${example}` });
+  }
+  return value.trim();
+}

@@ -1,0 +1,165 @@
+/**
+ * The role tasks. Each action lives in its own file, loaded only when the task runs; the files
+ * parse options, call the library in `lib/app/`, and print.
+ */
+import { task } from "hardhat/config";
+import { ArgumentType } from "hardhat/types/arguments";
+
+/** Options every role task takes. */
+function withCommon(name: string, description: string) {
+  return task(name, description)
+    .addOption({
+      name: "as",
+      description: "The party acting: its name in the directory or its address",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addOption({
+      name: "dataDir",
+      description: "Folder of the local ciphertext store and party state (default .settlement)",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addOption({
+      name: "registry",
+      description: "Registry address (default: the one Ignition deployed on this chain)",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addFlag({ name: "json", description: "Print JSON for scripts instead of tables" });
+}
+
+const id = {
+  name: "id",
+  description: "Ticket ID, e.g. T-7KQ4-M2XD-9PWA",
+  type: ArgumentType.STRING,
+  defaultValue: "",
+} as const;
+
+export const settlementTasks = [
+  withCommon(
+    "registry:deploy",
+    "Deploy the SettlementRegistry with Ignition (admin: --as or the first account)",
+  )
+    .setAction(() => import("./registry-deploy.js"))
+    .build(),
+
+  withCommon("party:admit", "Admit a party to the consortium (admin)")
+    .addOption({
+      name: "address",
+      description: "The party's account",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addOption({
+      name: "name",
+      description: "Its unique short name, e.g. custodian-bank",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .setAction(() => import("./party-admit.js"))
+    .build(),
+  withCommon("party:suspend", "Suspend a party (admin)")
+    .addOption({
+      name: "party",
+      description: "Name or address",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .setAction(() => import("./party-suspend.js"))
+    .build(),
+  withCommon("party:restore", "Restore a suspended party (admin)")
+    .addOption({
+      name: "party",
+      description: "Name or address",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .setAction(() => import("./party-restore.js"))
+    .build(),
+  withCommon("party:register-key", "Register or rotate your encryption key (--as the party)")
+    .setAction(() => import("./party-register-key.js"))
+    .build(),
+  withCommon("party:list", "List the consortium's parties")
+    .setAction(() => import("./party-list.js"))
+    .build(),
+
+  withCommon("ticket:create", "Register a trade ticket and its approval route (originator)")
+    .addOption({
+      name: "file",
+      description: "Ticket JSON file (see examples/)",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addOption({
+      name: "route",
+      description: "Approvers in order, comma-separated names or addresses",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addOption({
+      name: "id",
+      description: "Ticket ID to use (default: a new one; reuse it to retry safely)",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .setAction(() => import("./ticket-create.js"))
+    .build(),
+  withCommon("ticket:show", "Decrypt, verify and show a ticket, its route and history")
+    .addOption(id)
+    .setAction(() => import("./ticket-show.js"))
+    .build(),
+  withCommon("ticket:approve", "Approve (OK) a ticket when it is your turn")
+    .addOption(id)
+    .setAction(() => import("./ticket-approve.js"))
+    .build(),
+  withCommon("ticket:reject", "Return (NG) a ticket with an ISO reason code")
+    .addOption(id)
+    .addOption({
+      name: "reason",
+      description: "Reason code, e.g. MONY, LACK, DDAT or NMAT/DDAT",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addOption({
+      name: "note",
+      description: "Free-text narrative, encrypted for the route parties",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .setAction(() => import("./ticket-reject.js"))
+    .build(),
+  withCommon("ticket:amend", "Resubmit a returned ticket with corrected details (originator)")
+    .addOption(id)
+    .addOption({
+      name: "file",
+      description: "Corrected ticket JSON file",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .setAction(() => import("./ticket-amend.js"))
+    .build(),
+  withCommon("ticket:cancel", "Cancel an open or returned ticket (originator)")
+    .addOption(id)
+    .setAction(() => import("./ticket-cancel.js"))
+    .build(),
+  withCommon("ticket:list", "Your inbox: the tickets that concern you")
+    .addOption({
+      name: "state",
+      description: "waiting | open | returned | completed | cancelled | all",
+      type: ArgumentType.STRING,
+      defaultValue: "all",
+    })
+    .setAction(() => import("./ticket-list.js"))
+    .build(),
+  withCommon("ticket:watch", "Live notifications for you; resumes where it stopped")
+    .addFlag({ name: "once", description: "Deliver what is pending and exit" })
+    .addOption({
+      name: "interval",
+      description: "Polling interval in ms",
+      type: ArgumentType.INT,
+      defaultValue: 1000,
+    })
+    .setAction(() => import("./ticket-watch.js"))
+    .build(),
+];
