@@ -170,7 +170,7 @@ export async function openApp(
         `no SettlementRegistry deployed on the in-process network ${networkName}`,
         {
           details: "the in-process chain starts empty with every command",
-          hint: "use `npm run demo`, or run `npx hardhat node --hostname 127.0.0.1` and the tasks with --network localhost",
+          hint: "use `npm run demo`, or start a node and run the tasks with --network privnet (see README)",
           cause: error,
         },
       );
