@@ -41,6 +41,12 @@ export const settlementTasks = [
     "registry:deploy",
     "Deploy the SettlementRegistry with Ignition (admin: --as or the first account)",
   )
+    .addOption({
+      name: "deploymentId",
+      description: "Ignition deployment id (default chain-<chain id>, which the tasks look up)",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
     .setAction(() => import("./registry-deploy.js"))
     .build(),
 

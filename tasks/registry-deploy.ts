@@ -6,7 +6,9 @@ import { resolveChainSettings } from "../lib/chain/node.js";
 import { runTask, Output } from "../lib/cli/output.js";
 import type { CommonArgs } from "../lib/cli/task-args.js";
 
-export default async function (args: CommonArgs, hre: HardhatRuntimeEnvironment) {
+export default async function (
+  args: CommonArgs & { deploymentId: string },
+  hre: HardhatRuntimeEnvironment) {
   return runTask(async () => {
     const out = new Output({ json: args.json });
     const networkName = currentNetworkName(hre);
@@ -20,7 +22,10 @@ export default async function (args: CommonArgs, hre: HardhatRuntimeEnvironment)
           })
         : await hre.network.getOrCreate();
     const admin = args.as === "" ? undefined : args.as;
-    const deployed = await deployRegistry(hre, connection, { admin });
+    const deployed = await deployRegistry(hre, connection, {
+      admin,
+      deploymentId: args.deploymentId === "" ? undefined : args.deploymentId,
+    });
     rememberDeployment(networkName, BigInt(deployed.chainId), deployed.address);
     out.ok(
       `SettlementRegistry deployed at ${deployed.address} on chain ${deployed.chainId} (network ${networkName})`,

@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import type { Provider, Signer } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { ConfigError, PartyError } from "../errors.js";
+import { ConfigError, InputError, PartyError } from "../errors.js";
 import { Output } from "../cli/output.js";
 import { deriveKeyRing, type EncryptionKeyPair } from "./keys.js";
 import { loadRegistryAbi, RegistryClient, type PartyInfo } from "../chain/registry.js";
@@ -192,6 +192,26 @@ export async function openApp(
   };
 }
 
+/** Resolves the party named by option `--<option>`; a refusal names the option. */
+export async function resolvePartyOption(
+  app: App,
+  option: string,
+  nameOrAddress: string,
+): Promise<PartyInfo> {
+  try {
+    return await app.registry.resolveParty(nameOrAddress);
+  } catch (error) {
+    if (error instanceof PartyError || error instanceof InputError) {
+      throw new PartyError(`--${option}: ${error.shortMessage}`, {
+        details: error.details,
+        hint: error.hint,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
 /** The caller `--as <name|address>`: an admitted party whose key this machine holds. */
 export async function actAs(app: App, as: string | undefined): Promise<Actor> {
   if (as === undefined || as === "") {
@@ -199,7 +219,7 @@ export async function actAs(app: App, as: string | undefined): Promise<Actor> {
       hint: "say who acts with --as <party name or address>",
     });
   }
-  const party = await app.registry.resolveParty(as);
+  const party = await resolvePartyOption(app, "as", as);
   const signer = await app.signerFor(party.address, party.name);
   const keys = await deriveKeyRing(signer, app.chainId, app.registry.address, party.keyVersion);
   const stateDir = join(

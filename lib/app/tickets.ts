@@ -23,7 +23,7 @@ import {
 } from "../ticket/seal.js";
 import type { Trade } from "../ticket/schema.js";
 import { parseReason, type Reason } from "../reasons.js";
-import type { Actor, App } from "./context.js";
+import { resolvePartyOption, type Actor, type App } from "./context.js";
 import { commitmentsByVersion, ticketHistory, type HistoryEntry } from "./events.js";
 import { keyOfTicket, publicKeysOf, rememberTicket, sameAddress } from "./inbox.js";
 import { readJson, writeJson } from "./state.js";
@@ -58,7 +58,7 @@ export async function resolveRoute(app: App, actor: Actor, route: string[]): Pro
   }
   const parties: PartyInfo[] = [];
   for (const entry of route) {
-    const party = await app.registry.resolveParty(entry);
+    const party = await resolvePartyOption(app, "route", entry);
     if (parties.some((p) => p.address === party.address)) {
       throw new InputError(`--route names ${party.name} twice`, {
         hint: "each approver appears once",
@@ -176,6 +176,23 @@ export async function createTicket(
           await app.store.remove(id, version, locator);
       }
     } else if ((await app.store.versions(id)).length > 0) {
+      // An earlier attempt of this originator landed and cleared its journal: nothing to send.
+      const key = await keyOfTicket(app, actor, id);
+      const onChain = key === undefined ? undefined : await app.registry.ticket(key);
+      if (
+        key !== undefined &&
+        onChain !== undefined &&
+        onChain.status !== "none" &&
+        sameAddress(onChain.originator, actor.party.address)
+      ) {
+        return {
+          id,
+          ticketKey: key,
+          version: onChain.version,
+          notified: await Promise.all(onChain.route.map((a) => app.registry.party(a))),
+          alreadyRegistered: true,
+        };
+      }
       throw new InputError(`ticket ID ${id} is already in use`, {
         hint: "omit --id to get a new ID (reuse an ID only to retry your own failed create)",
       });
@@ -269,9 +286,8 @@ export async function locateForActor(
       hint: "check the ID; `npx hardhat ticket:list --as <you>` lists your tickets",
     });
   }
-  throw new NotAPartyError("not a party to this ticket", {
-    hint: "only the originator and the parties on the route can read a ticket",
-  });
+  // Nothing more: not the route, not the status, not whether the caller's key was tried.
+  throw new NotAPartyError("not a party to this ticket");
 }
 
 async function openCurrent(
@@ -417,6 +433,7 @@ export async function approveTicket(
 ): Promise<DecisionResult> {
   requireKey(actor);
   const { id, key } = await locateForActor(app, actor, idInput);
+  await actor.registry.ticket(key); // names the parties in a refusal ("waits for csd (0x…)")
   const receipt = await actor.registry.send(() => actor.registry.contract.approve(key));
   return afterDecision(app, id, key, receipt.hash);
 }
@@ -435,7 +452,7 @@ export async function rejectTicket(
   requireKey(actor);
   const reason = parseReason(input.reason);
   const { id, key } = await locateForActor(app, actor, idInput);
-  const onChain = await app.registry.ticket(key);
+  const onChain = await actor.registry.ticket(key); // also names the parties in a refusal
   const qualifier = "0x" + Buffer.from(reason.qualifier, "latin1").toString("hex");
   const code = "0x" + Buffer.from(reason.code, "latin1").toString("hex");
   const send = (narrativeCommitment: string) =>
@@ -514,6 +531,7 @@ export async function cancelTicket(
   idInput: string,
 ): Promise<DecisionResult> {
   const { id, key } = await locateForActor(app, actor, idInput);
+  await actor.registry.ticket(key); // names the parties in a refusal
   const receipt = await actor.registry.send(() => actor.registry.contract.cancel(key));
   return afterDecision(app, id, key, receipt.hash);
 }

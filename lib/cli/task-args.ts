@@ -38,3 +38,16 @@ export function required(value: string, option: string, example: string): string
   }
   return value.trim();
 }
+
+/**
+ * Closes the connections of every App opened in this process (in-process callers that are done
+ * with the tasks, e.g. tests); the next task opens a fresh one.
+ */
+export async function closeApps(): Promise<void> {
+  const open = [...apps.values()];
+  apps.clear();
+  for (const app of open) {
+    const provider = await app.catch(() => undefined).then((a) => a?.provider);
+    provider?.destroy();
+  }
+}

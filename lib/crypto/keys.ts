@@ -1,10 +1,10 @@
 /**
  * Party encryption keys: x25519, as registered on-chain (32-byte public keys with versions).
  */
-import { x25519 } from "@noble/curves/ed25519";
 import { getBytes, hexlify } from "ethers";
 
 import { CryptoError } from "../errors.js";
+import { x25519, x25519PublicKey } from "./x25519.js";
 
 /** One version of a party's encryption key. */
 export interface VersionedKeyPair {
@@ -26,7 +26,7 @@ export function keyPairFromSeed(seed: Uint8Array, version: number): VersionedKey
     throw new CryptoError(`key version ${version} is not a positive 32-bit integer`);
   }
   const privateKey = Uint8Array.from(seed);
-  return { version, privateKey, publicKey: hexlify(x25519.getPublicKey(privateKey)) };
+  return { version, privateKey, publicKey: hexlify(x25519PublicKey(privateKey)) };
 }
 
 /** A 32-byte x25519 public key from 0x-hex or bytes; anything else is a {@link CryptoError}. */
@@ -56,7 +56,7 @@ export function keyVersionEntries(keys: PublicKeyVersions): [number, Uint8Array]
 /** x25519 Diffie–Hellman; rejects the all-zero result of a low-order public key. */
 export function sharedSecret(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   try {
-    return x25519.getSharedSecret(privateKey, publicKey);
+    return x25519(privateKey, publicKey);
   } catch (error) {
     throw new CryptoError("x25519 key agreement failed (low-order or invalid public key)", {
       cause: error,

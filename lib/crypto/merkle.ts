@@ -4,12 +4,19 @@
  * before building, so the root does not depend on the order they were given in; a node without a
  * sibling moves up unchanged.
  */
-import { concat, keccak256 } from "ethers";
+import { keccakHex } from "./abi.js";
 
 const ZERO = `0x${"00".repeat(32)}`;
 
+const bytes32 = (hex: string) => {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hex))
+    throw new TypeError(`not a 32-byte hash: ${hex.slice(0, 70)}`);
+  return Buffer.from(hex.slice(2), "hex");
+};
+
 function hashPair(a: string, b: string): string {
-  return a.toLowerCase() < b.toLowerCase() ? keccak256(concat([a, b])) : keccak256(concat([b, a]));
+  const [x, y] = a.toLowerCase() < b.toLowerCase() ? [a, b] : [b, a];
+  return keccakHex(Buffer.concat([bytes32(x), bytes32(y)]));
 }
 
 function levels(leaves: readonly string[]): string[][] {
@@ -44,6 +51,26 @@ export function merkleProof(leaves: readonly string[], leaf: string): string[] |
     index >>= 1;
   }
   return proof;
+}
+
+/**
+ * The root and the proof of every given leaf, building the tree once (`merkleProof` per leaf
+ * would rebuild it each time). `proofs[i]` is the proof of `leaves[i]`.
+ */
+export function merkleTree(leaves: readonly string[]): { root: string; proofs: string[][] } {
+  const all = levels(leaves);
+  const position = new Map(all[0].map((leaf, i) => [leaf, i]));
+  const proofs = leaves.map((leaf) => {
+    let index = position.get(leaf.toLowerCase()) as number;
+    const proof: string[] = [];
+    for (let l = 0; l < all.length - 1; l++) {
+      const sibling = index ^ 1;
+      if (sibling < all[l].length) proof.push(all[l][sibling]);
+      index >>= 1;
+    }
+    return proof;
+  });
+  return { root: all[all.length - 1][0], proofs };
 }
 
 /** What `MerkleProof.processProof(proof, leaf)` returns. */

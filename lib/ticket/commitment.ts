@@ -15,9 +15,10 @@
  */
 import { hmac } from "@noble/hashes/hmac";
 import { sha256 } from "@noble/hashes/sha2";
-import { AbiCoder, getAddress, getBytes, hexlify, keccak256, toUtf8Bytes } from "ethers";
+import { getAddress } from "ethers";
 
 import { InputError } from "../errors.js";
+import { abiEncode, keccak, keccakHex } from "../crypto/abi.js";
 import { canonicalJson } from "../crypto/canonical.js";
 import { merkleProof, merkleRoot, verifyProof } from "../crypto/merkle.js";
 import type { Trade } from "./schema.js";
@@ -59,17 +60,24 @@ export function committedFields(ticket: CommittedTicket): [string, Json][] {
 }
 
 export function fieldSalt(masterSalt: string, path: string): string {
-  return hexlify(hmac(sha256, getBytes(masterSalt), toUtf8Bytes(`${FIELD_SALT_DOMAIN}${path}`)));
+  const key = Buffer.from(masterSalt.slice(2), "hex");
+  if (!/^0x[0-9a-fA-F]{64}$/.test(masterSalt))
+    throw new InputError("salt: must be 32 bytes as 0x-hex");
+  const salt = hmac(sha256, key, Buffer.from(`${FIELD_SALT_DOMAIN}${path}`, "utf8"));
+  return `0x${Buffer.from(salt).toString("hex")}`;
 }
 
 export function fieldLeaf(path: string, value: unknown, salt: string): string {
-  const inner = keccak256(
-    AbiCoder.defaultAbiCoder().encode(
-      ["string", "string", "string", "bytes32"],
-      [FIELD_DOMAIN, path, canonicalJson(value), salt],
+  return keccakHex(
+    keccak(
+      abiEncode([
+        { string: FIELD_DOMAIN },
+        { string: path },
+        { string: canonicalJson(value) },
+        { bytes32: salt },
+      ]),
     ),
   );
-  return keccak256(inner);
 }
 
 function leaves(

@@ -9,26 +9,25 @@
  * derived from the ticket secret, which only parties hold, so someone who copies a whole store
  * cannot recompute the root from a ticket ID's files and match it to the on-chain record.
  */
-import { AbiCoder, keccak256 } from "ethers";
+import { abiEncode, keccak, keccakHex } from "../crypto/abi.js";
 
-import { merkleProof, merkleRoot, verifyProof } from "../crypto/merkle.js";
+import { merkleProof, merkleRoot, merkleTree, verifyProof } from "../crypto/merkle.js";
 import type { EnvelopeKind } from "../crypto/locator.js";
 
 export const BLIND_DOMAIN = "SettlementRegistry/envelope-blind/v1";
 
 export function envelopeLeaf(locator: string, bytes: Uint8Array): string {
-  const inner = keccak256(
-    AbiCoder.defaultAbiCoder().encode(["bytes16", "bytes32"], [`0x${locator}`, keccak256(bytes)]),
-  );
-  return keccak256(inner);
+  return keccakHex(keccak(abiEncode([{ bytes16: locator }, { bytes32: keccak(bytes) }])));
 }
 
 export function blindingLeaf(secret: string, kind: EnvelopeKind, version: number): string {
-  return keccak256(
-    AbiCoder.defaultAbiCoder().encode(
-      ["string", "bytes32", "string", "uint32"],
-      [BLIND_DOMAIN, secret, kind, version],
-    ),
+  return keccakHex(
+    abiEncode([
+      { string: BLIND_DOMAIN },
+      { bytes32: secret },
+      { string: kind },
+      { uint32: version },
+    ]),
   );
 }
 
@@ -55,6 +54,16 @@ export function envelopeProof(
     allLeaves(entries, blind),
     envelopeLeaf(entry.locator, entry.bytes),
   ) as string[];
+}
+
+/** The commitment and the proof of every entry (`proofs[i]` for `entries[i]`), hashing each once. */
+export function envelopeTree(
+  entries: readonly CommittedEnvelope[],
+  blind: string,
+): { commitment: string; proofs: string[][] } {
+  const leaves = allLeaves(entries, blind);
+  const { root, proofs } = merkleTree(leaves);
+  return { commitment: root, proofs: proofs.slice(0, entries.length) };
 }
 
 /** Whether one envelope belongs to the set committed on-chain as `commitment`. */

@@ -8,12 +8,11 @@
  */
 import { randomBytes } from "node:crypto";
 
-import { x25519 } from "@noble/curves/ed25519";
 import { getAddress } from "ethers";
 
 import { CryptoError, InputError, NotAPartyError, StoreError, TamperError } from "../errors.js";
 import { canonicalBytes } from "../crypto/canonical.js";
-import { eciesDecrypt, eciesEncrypt } from "../crypto/ecies.js";
+import { eciesDecoy, eciesDecrypt, eciesEncrypt } from "../crypto/ecies.js";
 import {
   decodeEnvelope,
   encodeEnvelope,
@@ -32,7 +31,7 @@ import type { EnvelopeStore } from "../store/types.js";
 import {
   blindingLeaf,
   envelopeCommitment,
-  envelopeProof,
+  envelopeTree,
   verifyEnvelope,
 } from "./envelope-commitment.js";
 import { normalizeTicketId, ticketKey as deriveTicketKey } from "./id.js";
@@ -148,25 +147,24 @@ export function sealSet<B extends object>(input: SealSetInput<B>): SealedSet<B> 
     role: r.role,
     keyVersion: r.keyVersion,
   }));
-  // A decoy is a real ciphertext of random bytes to a throwaway key, with the key version of a
-  // real recipient: same size, same shape, indistinguishable without a recipient's key.
+  // A decoy has the shape of a real ciphertext of the same size: a fresh ephemeral public key
+  // followed by random bytes (what XChaCha20-Poly1305 output is indistinguishable from), with the
+  // key version of a real recipient. Without a recipient's key, nothing tells it from an envelope.
   const decoys = decoyLocators.map((locator) => {
-    const throwaway = x25519.getPublicKey(randomBytes(32));
     const keyVersion = recipients[randomBytes(1)[0] % recipients.length].keyVersion;
-    return {
-      locator,
-      bytes: encodeEnvelope(keyVersion, eciesEncrypt(throwaway, randomBytes(size))),
-    };
+    return { locator, bytes: encodeEnvelope(keyVersion, eciesDecoy(size)) };
   });
 
   const blind = blindingLeaf(input.secret, kind, version);
   const all = [...real, ...decoys];
-  const commitment = envelopeCommitment(all, blind);
-  const withProof = <E extends { locator: string; bytes: Uint8Array }>(e: E) => ({
+  const { commitment, proofs } = envelopeTree(all, blind);
+  const withProof = <E extends { locator: string; bytes: Uint8Array }>(e: E, i: number) => ({
     ...e,
-    proof: envelopeProof(all, blind, e),
+    proof: proofs[i],
   });
-  return { commitment, envelopes: real.map(withProof), decoys: decoys.map(withProof), body };
+  const decoyProof = <E extends { locator: string; bytes: Uint8Array }>(e: E, i: number) =>
+    withProof(e, real.length + i);
+  return { commitment, envelopes: real.map(withProof), decoys: decoys.map(decoyProof), body };
 }
 
 /** Writes every entry of a set (real and decoy, in random order) under `id` and `version`. */
@@ -177,7 +175,8 @@ export async function storeSet(
   set: { envelopes: readonly SealedEnvelope[]; decoys: readonly SealedEnvelope[] },
 ): Promise<void> {
   const all = [...set.envelopes, ...set.decoys].sort(() => (randomBytes(1)[0] & 1 ? 1 : -1));
-  for (const e of all) await store.put(id, version, e.locator, e.bytes);
+  // All at once: the writes (each flushed to disk) overlap, and the files get one common time.
+  await Promise.all(all.map((e) => store.put(id, version, e.locator, e.bytes)));
 }
 
 // ------------------------------------------------------------------------------------- opening

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 
-import { AbiCoder, keccak256 } from "ethers";
+import { abiEncode, keccakHex } from "../crypto/abi.js";
 
 import { InputError } from "../errors.js";
 
@@ -93,10 +93,7 @@ export function ticketKey(id: string, secret: string): string {
   if (!/^0x[0-9a-fA-F]{64}$/.test(secret)) {
     throw new InputError("ticket secret: must be 32 bytes as 0x-hex");
   }
-  return keccak256(
-    AbiCoder.defaultAbiCoder().encode(
-      ["string", "string", "bytes32"],
-      [TICKET_KEY_DOMAIN, canonical, secret.toLowerCase()],
-    ),
+  return keccakHex(
+    abiEncode([{ string: TICKET_KEY_DOMAIN }, { string: canonical }, { bytes32: secret }]),
   );
 }

@@ -72,3 +72,21 @@ describe("lib/ticket/commitment", function () {
     expect(merkleRoot([a, b])).to.equal(keccak256(lo + hi.slice(2)));
   });
 });
+
+describe("lib/crypto/abi", function () {
+  it("encodes exactly like ethers' AbiCoder", async function () {
+    const { AbiCoder, hexlify } = await import("ethers");
+    const { abiEncode } = await import("../../lib/crypto/abi.js");
+    const coder = AbiCoder.defaultAbiCoder();
+    const h32 = `0x${"5a".repeat(32)}`;
+    for (const text of ["", "a", "x".repeat(32), "é ü 日本", "y".repeat(65)]) {
+      expect(
+        hexlify(abiEncode([{ string: "domain" }, { string: text }, { bytes32: h32 }, { uint32: 7 }])),
+      ).to.equal(coder.encode(["string", "string", "bytes32", "uint32"], ["domain", text, h32, 7]));
+    }
+    expect(hexlify(abiEncode([{ bytes16: "ab".repeat(16) }, { bytes32: h32 }]))).to.equal(
+      coder.encode(["bytes16", "bytes32"], [`0x${"ab".repeat(16)}`, h32]),
+    );
+    expect(() => abiEncode([{ bytes32: "0x1234" }])).to.throw(TypeError);
+  });
+});
