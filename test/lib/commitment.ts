@@ -81,7 +81,9 @@ describe("lib/crypto/abi", function () {
     const h32 = `0x${"5a".repeat(32)}`;
     for (const text of ["", "a", "x".repeat(32), "é ü 日本", "y".repeat(65)]) {
       expect(
-        hexlify(abiEncode([{ string: "domain" }, { string: text }, { bytes32: h32 }, { uint32: 7 }])),
+        hexlify(
+          abiEncode([{ string: "domain" }, { string: text }, { bytes32: h32 }, { uint32: 7 }]),
+        ),
       ).to.equal(coder.encode(["string", "string", "bytes32", "uint32"], ["domain", text, h32, 7]));
     }
     expect(hexlify(abiEncode([{ bytes16: "ab".repeat(16) }, { bytes32: h32 }]))).to.equal(
