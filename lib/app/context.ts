@@ -29,6 +29,7 @@ import {
 import type { FailoverProvider } from "../chain/failover.js";
 import { FolderStore } from "../store/folder.js";
 import type { EnvelopeStore } from "../store/types.js";
+import { Delivery } from "../delivery/deliver.js";
 
 export interface AppOptions {
   /** Folder for the local store and per-party state (default `.settlement`, or SR_DATA_DIR). */
@@ -46,6 +47,8 @@ export interface App {
   provider: Provider;
   registry: RegistryClient;
   store: EnvelopeStore;
+  /** Pushes sealed sets to the recipients' published stores (a no-op for parties without one). */
+  delivery?: Delivery;
   dataDir: string;
   out: Output;
   /** The signer of `address` on this network (ConfigError if no key is configured for it). */
@@ -178,12 +181,14 @@ export async function openApp(
     throw error;
   });
   const abi = await loadRegistryAbi(hre.config.paths.root);
+  const registry = new RegistryClient(address, abi, provider);
   return {
     hre,
     networkName,
     chainId,
     provider,
-    registry: new RegistryClient(address, abi, provider),
+    registry,
+    delivery: new Delivery({ registry, chainId, dataDir }),
     store: new FolderStore(join(dataDir, "store")),
     dataDir,
     out: options.out ?? new Output({ json: options.json }),

@@ -104,8 +104,9 @@ async function storeThenSend<T>(
   send: () => Promise<T>,
 ): Promise<T> {
   await storeSealed(app.store, sealed);
+  let result: T;
   try {
-    return await send();
+    result = await send();
   } catch (error) {
     // A revert means nothing happened on chain: the envelopes are orphans. If the fate of the
     // transaction is unknown (node lost), keep them: the ticket may exist after all.
@@ -113,6 +114,9 @@ async function storeThenSend<T>(
       await removeSealed(app.store, sealed).catch(() => undefined);
     throw error;
   }
+  // The transaction landed: push each recipient's set to its store (queued if unreachable).
+  await app.delivery?.afterSend(sealed, app.out);
+  return result;
 }
 
 // ------------------------------------------------------------------------------------ create
