@@ -4,6 +4,7 @@ import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-et
 import { configVariable, defineConfig } from "hardhat/config";
 
 import { settlementTasks } from "./tasks/index.js";
+import { storeTasks } from "./tasks/store.js";
 
 // The compiler is the npm `solc` package (WASM build): nothing is downloaded, and the version
 // Hardhat records is the one that package really is.
@@ -51,7 +52,7 @@ function privateChain(
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
-  tasks: settlementTasks,
+  tasks: [...settlementTasks, ...storeTasks],
   solidity: {
     // Ignition builds with `production`; both profiles must target the same EVM.
     profiles: { default: compiler, production: compiler },
