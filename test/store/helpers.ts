@@ -1,0 +1,250 @@
+/**
+ * A consortium for the store tests: anvil configured like a private chain, the registry, and one
+ * party per dev account, each with its own data folder (its own store, outbox and state), its own
+ * App and, when started, its own store server on a free loopback port.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import hre from "hardhat";
+
+import { actAs, type Actor, type App } from "../../lib/app/context.js";
+import { admitParty, registerKey } from "../../lib/app/parties.js";
+import { FailoverProvider } from "../../lib/chain/failover.js";
+import { loadRegistryAbi, RegistryClient } from "../../lib/chain/registry.js";
+import { Output } from "../../lib/cli/output.js";
+import { Delivery } from "../../lib/delivery/deliver.js";
+import { FolderStore } from "../../lib/store/folder.js";
+import { startStoreServer, type StoreServer } from "../../lib/store/server.js";
+import { sealTicket, type SealedTicket } from "../../lib/ticket/seal.js";
+import { readTradeFile } from "../../lib/ticket/file.js";
+import { toBase64, DELIVERY_FORMAT, type PushBody } from "../../lib/store/protocol.js";
+import { DEV_ACCOUNTS, startPrivateChain, type PrivateChain } from "../helpers/anvil.js";
+
+export const NAMES = [
+  "asset-manager",
+  "custodian-bank",
+  "securities-firm",
+  "csd",
+  "outsider",
+] as const;
+export type Name = (typeof NAMES)[number];
+export const ROUTE = ["custodian-bank", "securities-firm", "csd"];
+
+export interface Party {
+  name: Name;
+  privateKey: string;
+  dataDir: string;
+  app: App;
+  actor: Actor;
+  server?: StoreServer;
+}
+
+export interface Consortium {
+  chain: PrivateChain;
+  provider: FailoverProvider;
+  parties: Record<Name, Party>;
+  /** Starts (or restarts) a party's store server and publishes its URL on-chain. */
+  serve(name: Name): Promise<StoreServer>;
+  /** Stops a party's store server. */
+  halt(name: Name): Promise<void>;
+  publish(name: Name, url: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const silent = () => new Output({ write: () => undefined });
+
+function makeApp(
+  provider: FailoverProvider,
+  registry: RegistryClient,
+  dataDir: string,
+  keys: Map<string, string>,
+): App {
+  const signerFor = async (address: string) => provider.signer(keys.get(address.toLowerCase())!);
+  return {
+    hre,
+    networkName: "privnet",
+    chainId: 1337n,
+    provider,
+    registry,
+    store: new FolderStore(join(dataDir, "store")),
+    delivery: new Delivery({ registry, chainId: 1337n, dataDir, timeoutMs: 2_000 }),
+    dataDir,
+    out: silent(),
+    signerFor,
+    defaultSigner: async () => provider.signer(DEV_ACCOUNTS[0].privateKey),
+  };
+}
+
+export async function startConsortium(): Promise<Consortium> {
+  const chain = await startPrivateChain();
+  const provider = await FailoverProvider.connect([chain.node.url], {
+    networkName: "privnet",
+    chainId: 1337,
+    pollingInterval: 20,
+  });
+  const abi = await loadRegistryAbi(hre.config.paths.root);
+  const keys = new Map(DEV_ACCOUNTS.map((a) => [a.address.toLowerCase(), a.privateKey]));
+  const admin = provider.signer(DEV_ACCOUNTS[0].privateKey);
+  const parties = {} as Record<Name, Party>;
+  for (const [i, name] of NAMES.entries()) {
+    const account = DEV_ACCOUNTS[i + 1];
+    const dataDir = await mkdtemp(join(tmpdir(), `sr-${name}-`));
+    const app = makeApp(provider, new RegistryClient(chain.registry, abi, provider), dataDir, keys);
+    await admitParty(app, admin, account.address, name);
+    const actor = await actAs(app, name);
+    await registerKey(app, actor);
+    parties[name] = { name, privateKey: account.privateKey, dataDir, app, actor };
+  }
+  for (const p of Object.values(parties)) p.app.registry.refreshParties();
+
+  const publish = async (name: Name, url: string) => {
+    const { actor, app } = parties[name];
+    await actor.registry.send(() => actor.registry.contract.setStoreEndpoint(url));
+    app.registry.refreshParties();
+  };
+  const serve = async (name: Name) => {
+    const p = parties[name];
+    p.server = await startStoreServer({
+      root: join(p.dataDir, "store"),
+      registry: p.app.registry,
+      chainId: 1337n,
+      owner: { address: p.actor.party.address, keys: p.actor.keys },
+    });
+    await publish(name, p.server.url);
+    return p.server;
+  };
+  const halt = async (name: Name) => {
+    await parties[name].server?.close();
+    parties[name].server = undefined;
+  };
+  return {
+    chain,
+    provider,
+    parties,
+    serve,
+    halt,
+    publish,
+    async stop() {
+      for (const name of NAMES) await halt(name).catch(() => undefined);
+      provider.destroy();
+      await chain.stop();
+      for (const p of Object.values(parties)) await rm(p.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Seals and registers a ticket without delivering it: the test holds the set and its proofs. */
+export async function createRaw(c: Consortium, route = ROUTE): Promise<SealedTicket> {
+  const am = c.parties["asset-manager"];
+  const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
+  const parties = await Promise.all(route.map((n) => am.app.registry.resolveParty(n)));
+  const sealed = sealTicket({
+    trade,
+    originator: { address: am.actor.party.address, keyPair: am.actor.keys.at(-1)! },
+    route: parties.map((p) => ({
+      address: p.address,
+      publicKey: p.encryptionKey,
+      keyVersion: p.keyVersion,
+    })),
+  });
+  await am.actor.registry.send(() =>
+    am.actor.registry.contract.createTicket(
+      sealed.ticketKey,
+      sealed.tradeCommitment,
+      sealed.envelopeCommitment,
+      parties.map((p) => p.address),
+    ),
+  );
+  return sealed;
+}
+
+/** The push body of a sealed ticket, as delivery sends it. */
+export function pushOf(sealed: SealedTicket): PushBody {
+  return {
+    format: DELIVERY_FORMAT,
+    kind: "ticket",
+    ticketKey: sealed.ticketKey,
+    version: sealed.version,
+    envelopes: [...sealed.envelopes, ...sealed.decoys]
+      .map((e) => ({ locator: e.locator, bytes: toBase64(e.bytes), proof: [...e.proof] }))
+      .sort((a, b) => a.locator.localeCompare(b.locator)),
+  };
+}
+
+export async function post(url: string, body: string, contentType = "application/json") {
+  const response = await fetch(`${url}/v1/sets`, {
+    method: "POST",
+    headers: { "content-type": contentType },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+/** `npx hardhat store:serve` as a separate process (stopped by its PID). */
+export interface ServeProcess {
+  url: string;
+  child: ChildProcess;
+  output(): string;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+export async function spawnServe(c: Consortium, name: Name): Promise<ServeProcess> {
+  const p = c.parties[name];
+  const bin = join(hre.config.paths.root, "node_modules", ".bin");
+  const child = spawn(
+    join(bin, "hardhat"),
+    [
+      "store:serve",
+      "--network",
+      "privnet",
+      "--as",
+      name,
+      "--registry",
+      c.chain.registry,
+      "--data-dir",
+      p.dataDir,
+      "--port",
+      "0",
+      "--retry-seconds",
+      "0",
+    ],
+    {
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        NO_COLOR: "1",
+        SR_PRIVNET_RPC_URL: c.chain.node.url,
+        SR_PRIVNET_ADMIN_KEY: DEV_ACCOUNTS[0].privateKey,
+        [`SR_PRIVNET_KEY_${name.toUpperCase().replace(/-/g, "_")}`]: p.privateKey,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(output);
+      if (match !== null) resolve(match[1]);
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`store:serve exited (${code}):\n${output}`)));
+  });
+  process.once("exit", () => child.exitCode === null && child.kill("SIGKILL"));
+  return {
+    url,
+    child,
+    output: () => output,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) {
+        process.kill(child.pid!, signal);
+        await exited;
+      }
+    },
+  };
+}
