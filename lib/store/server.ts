@@ -176,6 +176,9 @@ export function buildStoreApp(options: StoreServerOptions): {
     return503OnClosing: true,
   });
 
+  // JSON only: a text body is refused as such rather than failing the schema.
+  app.removeContentTypeParser("text/plain");
+
   app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
     if (error instanceof Refusal) return reply.code(error.status).send(errorBody(error.error));
     if (error instanceof SettlementError) return reply.code(statusOf(error)).send(errorBody(error));
