@@ -92,14 +92,23 @@ export function holdsSet(set: CommittedSet, party: string): boolean {
   return set.originator === p || set.route.includes(p);
 }
 
+/** Registered keys never change once published: cached per registry, party and version. */
+const keyCache = new WeakMap<RegistryClient, Map<string, string>>();
+
 /** Every registered public key of `address`, by version. */
 export async function senderKeys(
   registry: RegistryClient,
   address: string,
 ): Promise<PublicKeyVersions> {
   const party = await registry.party(address);
+  let cache = keyCache.get(registry);
+  if (cache === undefined) keyCache.set(registry, (cache = new Map()));
   const keys = new Map<number, string>();
-  for (let v = 1; v <= party.keyVersion; v++)
-    keys.set(v, await registry.encryptionKey(party.address, v));
+  for (let v = 1; v <= party.keyVersion; v++) {
+    const slot = `${party.address}/${v}`;
+    let key = cache.get(slot);
+    if (key === undefined) cache.set(slot, (key = await registry.encryptionKey(party.address, v)));
+    keys.set(v, key);
+  }
   return keys;
 }

@@ -134,8 +134,14 @@ export async function verifyPush(
       );
     }
   }
-  const mine = myLocators(owner, await senderKeys(registry, set.sender), set);
-  const own = entries.find((e) => mine.has(e.locator));
+  let mine = myLocators(owner, await senderKeys(registry, set.sender), set);
+  let own = entries.find((e) => mine.has(e.locator));
+  if (own === undefined) {
+    // The sender may have rotated its key since the directory was cached: read it again.
+    registry.refreshParties();
+    mine = myLocators(owner, await senderKeys(registry, set.sender), set);
+    own = entries.find((e) => mine.has(e.locator));
+  }
   if (own === undefined) {
     throw new Refusal(
       422,
@@ -257,12 +263,15 @@ export function buildStoreApp(options: StoreServerOptions): {
     }
     const { set, id, entries } = await verifyPush(options, parsed.data);
     const result: PushResult = { stored: 0, existing: 0 };
-    for (const e of entries) {
-      const had = await store.lookup(e.locator).catch(() => undefined);
-      await store.put(id, set.version, e.locator, e.bytes);
-      if (had === undefined) result.stored++;
-      else result.existing++;
-    }
+    // Distinct locators: the writes are independent, so their fsyncs overlap.
+    await Promise.all(
+      entries.map(async (e) => {
+        const had = await store.lookup(e.locator).catch(() => undefined);
+        await store.put(id, set.version, e.locator, e.bytes);
+        if (had === undefined) result.stored++;
+        else result.existing++;
+      }),
+    );
     return reply.code(result.stored > 0 ? 201 : 200).send(result);
   });
 
