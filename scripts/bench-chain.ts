@@ -1,0 +1,490 @@
+/**
+ * Chain benchmarks against anvil started like a private chain (london, chain id 1337, gas price
+ * 0): ticket lifecycles per second through the library, raw throughput of the same node, and
+ * inbox query time against the number of tickets on chain. Used by `scripts/bench.ts`.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+
+import {
+  JsonRpcProvider,
+  Transaction,
+  Wallet,
+  getBytes,
+  hexlify,
+  keccak256,
+  randomBytes,
+  toUtf8Bytes,
+  type Interface,
+} from "ethers";
+
+import { RegistryClient, encodePartyName } from "../lib/chain/registry.js";
+import { keyPairFromSeed, type VersionedKeyPair } from "../lib/crypto/keys.js";
+import { notificationsFor } from "../lib/app/events.js";
+import { FolderStore } from "../lib/store/folder.js";
+import { readTradeFile } from "../lib/ticket/file.js";
+import { sealTicket, storeSealed } from "../lib/ticket/seal.js";
+import type { Trade } from "../lib/ticket/schema.js";
+import { DEV_ACCOUNTS, startAnvil, type AnvilNode } from "../test/helpers/anvil.js";
+
+export const CHAIN_ID = 1337;
+export const HARDFORK = "london";
+
+// ------------------------------------------------------------------------------ JSON-RPC client
+
+/**
+ * A JSON-RPC client that sends every request issued in the same tick as one batch, and waits for
+ * receipts with one batched poll for all pending transactions.
+ */
+export class BatchRpc {
+  private queue: {
+    method: string;
+    params: unknown[];
+    resolve: (v: unknown) => void;
+    reject: (e: Error) => void;
+  }[] = [];
+  private scheduled = false;
+  private waiting = new Map<string, { resolve: (r: Receipt) => void }>();
+  private polling = false;
+  requests = 0;
+  batches = 0;
+
+  constructor(
+    readonly url: string,
+    private readonly maxBatch = 500,
+  ) {}
+
+  call<T>(method: string, params: unknown[] = []): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ method, params, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.requests += batch.length;
+      this.batches++;
+      const send = fetch(this.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(
+          batch.map((r, id) => ({ jsonrpc: "2.0", id, method: r.method, params: r.params })),
+        ),
+      }).then(
+        (res) =>
+          res.json() as Promise<{ id: number; result?: unknown; error?: { message: string } }[]>,
+      );
+      void send.then(
+        (answers) => {
+          for (const a of answers) {
+            const r = batch[a.id];
+            if (a.error !== undefined) r.reject(new Error(`${r.method}: ${a.error.message}`));
+            else r.resolve(a.result);
+          }
+        },
+        (error: unknown) => batch.forEach((r) => r.reject(error as Error)),
+      );
+    }
+  }
+
+  /** Sends a signed transaction; resolves with its receipt once mined. */
+  async sendAndWait(raw: string): Promise<Receipt> {
+    const hash = await this.call<string>("eth_sendRawTransaction", [raw]);
+    return this.receipt(hash);
+  }
+
+  receipt(hash: string): Promise<Receipt> {
+    return new Promise<Receipt>((resolve) => {
+      this.waiting.set(hash, { resolve });
+      if (!this.polling) {
+        this.polling = true;
+        setTimeout(() => void this.poll(), 2);
+      }
+    });
+  }
+
+  private async poll(): Promise<void> {
+    while (this.waiting.size > 0) {
+      const hashes = [...this.waiting.keys()];
+      const receipts = await Promise.all(
+        hashes.map((h) => this.call<Receipt | null>("eth_getTransactionReceipt", [h])),
+      );
+      receipts.forEach((r, i) => {
+        if (r !== null) {
+          this.waiting.get(hashes[i])!.resolve(r);
+          this.waiting.delete(hashes[i]);
+        }
+      });
+      if (this.waiting.size > 0) await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    this.polling = false;
+  }
+}
+
+export interface Receipt {
+  status: string;
+  blockNumber: string;
+  gasUsed: string;
+}
+
+// ------------------------------------------------------------------------------ accounts
+
+/** A locally signing account with an explicit nonce counter. */
+export class Signer {
+  readonly wallet: Wallet;
+  nonce = 0;
+  constructor(privateKey: string) {
+    this.wallet = new Wallet(privateKey);
+  }
+  get address(): string {
+    return this.wallet.address;
+  }
+  /** A signed legacy transaction at gas price 0 with the next nonce. */
+  sign(to: string, data: string, gasLimit: number): string {
+    const tx = Transaction.from({
+      type: 0,
+      chainId: CHAIN_ID,
+      nonce: this.nonce++,
+      gasPrice: 0,
+      gasLimit,
+      to,
+      data,
+      value: 0,
+    });
+    tx.signature = this.wallet.signingKey.sign(tx.unsignedHash);
+    return tx.serialized;
+  }
+}
+
+const seed = (label: string) => getBytes(keccak256(toUtf8Bytes(`bench/${label}`)));
+
+export interface Deployed {
+  node: AnvilNode;
+  rpc: BatchRpc;
+  registry: RegistryClient;
+  iface: Interface;
+  admin: Signer;
+  parties: { name: string; signer: Signer; key: VersionedKeyPair }[];
+}
+
+/** Starts anvil like a private chain, deploys the registry and admits `names` with keys. */
+export async function deploy(names: string[], extraArgs: string[] = []): Promise<Deployed> {
+  const node = await startAnvil({ chainId: CHAIN_ID, hardfork: HARDFORK, extraArgs });
+  try {
+    const rpc = new BatchRpc(node.url);
+    const artifact = JSON.parse(
+      await readFile(
+        join("artifacts", "contracts", "SettlementRegistry.sol", "SettlementRegistry.json"),
+        "utf8",
+      ),
+    ) as { abi: unknown[]; bytecode: string };
+    const admin = new Signer(DEV_ACCOUNTS[0].privateKey);
+    const provider = new JsonRpcProvider(node.url, CHAIN_ID, {
+      staticNetwork: true,
+      cacheTimeout: -1,
+      batchMaxCount: 1,
+    });
+    const probe = new RegistryClient("0x" + "00".repeat(20), artifact.abi as never, provider);
+    const iface = probe.contract.interface as unknown as Interface;
+    const deployData = artifact.bytecode + iface.encodeDeploy([admin.address]).slice(2);
+    const tx = Transaction.from({
+      type: 0,
+      chainId: CHAIN_ID,
+      nonce: admin.nonce++,
+      gasPrice: 0,
+      gasLimit: 8_000_000,
+      data: deployData,
+    });
+    tx.signature = admin.wallet.signingKey.sign(tx.unsignedHash);
+    const created = await rpc.sendAndWait(tx.serialized);
+    const contractAddress = (
+      await rpc.call<{ contractAddress: string }>("eth_getTransactionReceipt", [tx.hash])
+    ).contractAddress;
+    if (created.status !== "0x1") throw new Error("registry deployment failed");
+    const registry = new RegistryClient(contractAddress, artifact.abi as never, provider);
+    const parties = names.map((name, i) => ({
+      name,
+      signer: new Signer(DEV_ACCOUNTS[i + 1].privateKey),
+      key: keyPairFromSeed(seed(name), 1),
+    }));
+    const setup: Promise<Receipt>[] = [];
+    for (const p of parties) {
+      setup.push(
+        rpc.sendAndWait(
+          admin.sign(
+            contractAddress,
+            iface.encodeFunctionData("admitParty", [p.signer.address, encodePartyName(p.name)]),
+            300_000,
+          ),
+        ),
+      );
+    }
+    await Promise.all(setup);
+    const keys = await Promise.all(
+      parties.map((p) =>
+        rpc.sendAndWait(
+          p.signer.sign(
+            contractAddress,
+            iface.encodeFunctionData("registerEncryptionKey", [p.key.publicKey]),
+            200_000,
+          ),
+        ),
+      ),
+    );
+    if ([...keys].some((r) => r.status !== "0x1")) throw new Error("party setup failed");
+    return { node, rpc, registry, iface, admin, parties };
+  } catch (error) {
+    await node.stop();
+    throw error;
+  }
+}
+
+// ------------------------------------------------------------------------------ lifecycles
+
+export interface LifecycleResult {
+  tickets: number;
+  transactions: number;
+  concurrency: number;
+  seconds: number;
+  ticketsPerSecond: number;
+  txPerSecond: number;
+  /** Time spent in sealTicket, storeSealed and signing, summed over all tickets (ms). */
+  clientMs: { seal: number; store: number; sign: number };
+}
+
+/**
+ * `count` tickets through their whole life: seal for a 3-party route, store the nine envelopes,
+ * create, then three approvals, each transaction signed locally with an explicit nonce and sent
+ * raw. `concurrency` tickets are in flight at once.
+ */
+export async function lifecycles(
+  d: Deployed,
+  trade: Trade,
+  storeRoot: string,
+  count: number,
+  concurrency: number,
+): Promise<LifecycleResult> {
+  const [am, ...route] = d.parties;
+  const store = new FolderStore(storeRoot);
+  const to = d.registry.address;
+  const clientMs = { seal: 0, store: 0, sign: 0 };
+  let next = 0;
+  let failed = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      let t0 = performance.now();
+      const sealed = sealTicket({
+        trade,
+        originator: { address: am.signer.address, keyPair: am.key },
+        route: route.map((p) => ({
+          address: p.signer.address,
+          publicKey: p.key.publicKey,
+          keyVersion: 1,
+        })),
+      });
+      clientMs.seal += performance.now() - t0;
+      t0 = performance.now();
+      await storeSealed(store, sealed);
+      clientMs.store += performance.now() - t0;
+      t0 = performance.now();
+      const create = am.signer.sign(
+        to,
+        d.iface.encodeFunctionData("createTicket", [
+          sealed.ticketKey,
+          sealed.tradeCommitment,
+          sealed.envelopeCommitment,
+          route.map((p) => p.signer.address),
+        ]),
+        300_000,
+      );
+      clientMs.sign += performance.now() - t0;
+      if ((await d.rpc.sendAndWait(create)).status !== "0x1") failed++;
+      for (const p of route) {
+        t0 = performance.now();
+        const approve = p.signer.sign(
+          to,
+          d.iface.encodeFunctionData("approve", [sealed.ticketKey]),
+          100_000,
+        );
+        clientMs.sign += performance.now() - t0;
+        if ((await d.rpc.sendAndWait(approve)).status !== "0x1") failed++;
+      }
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - start) / 1000;
+  if (failed > 0) throw new Error(`${failed} lifecycle transactions reverted`);
+  return {
+    tickets: count,
+    transactions: 4 * count,
+    concurrency,
+    seconds,
+    ticketsPerSecond: count / seconds,
+    txPerSecond: (4 * count) / seconds,
+    clientMs,
+  };
+}
+
+/**
+ * Raw throughput: `count` plain transactions (zero-value transfers from four accounts), signed
+ * beforehand, sent in batches of `batch`, timed from the first send to the last receipt.
+ */
+export async function rawThroughput(
+  d: Deployed,
+  count: number,
+  batch = 200,
+): Promise<{ transactions: number; seconds: number; txPerSecond: number }> {
+  const senders = [5, 6, 7, 8].map((i) => new Signer(DEV_ACCOUNTS[i].privateKey));
+  for (const s of senders)
+    s.nonce = Number(await d.rpc.call<string>("eth_getTransactionCount", [s.address, "pending"]));
+  const raws = Array.from({ length: count }, (_, i) => {
+    const s = senders[i % senders.length];
+    return s.sign(s.address, "0x", 21_000);
+  });
+  const start = performance.now();
+  const hashes: Promise<string>[] = [];
+  for (let i = 0; i < raws.length; i += batch) {
+    const chunk = raws
+      .slice(i, i + batch)
+      .map((r) => d.rpc.call<string>("eth_sendRawTransaction", [r]));
+    hashes.push(...chunk);
+    await Promise.all(chunk);
+  }
+  const all = await Promise.all(hashes);
+  // Each sender's nonces are consecutive: its last transaction mined means all of them are.
+  await Promise.all(all.slice(-senders.length).map((h) => d.rpc.receipt(h)));
+  const seconds = (performance.now() - start) / 1000;
+  return { transactions: count, seconds, txPerSecond: count / seconds };
+}
+
+// ------------------------------------------------------------------------------ inbox
+
+export interface InboxPoint {
+  ticketsOnChain: number;
+  blocks: number;
+  mine: number;
+  /** Median of the two log queries (`notificationsFor`), ms. */
+  notificationsMs: number;
+  /** Median of `getTicket` for each of the party's tickets, one after another, ms. */
+  getTicketsMs: number;
+  totalMs: number;
+}
+
+/**
+ * Fills the chain with tickets (dummy commitments, many per block) and times one party's inbox
+ * query at each size in `sizes`. The party (the last route party, "csd") is on `mine` tickets,
+ * all created among the first; every later ticket routes among the other parties only.
+ */
+export async function inboxScaling(
+  sizes: number[],
+  mine: number,
+  repeats: number,
+  log: (line: string) => void,
+): Promise<{ points: InboxPoint[]; populateSeconds: number }> {
+  // Parties: the originator, the measured party and seven others to route the rest through.
+  const names = ["originator", "csd", ...Array.from({ length: 7 }, (_, i) => `filler-${i}`)];
+  const d = await deploy(names, ["--gas-limit", "2000000000"]);
+  try {
+    const [originator, csd, ...fillers] = d.parties;
+    const to = d.registry.address;
+    await d.rpc.call("evm_setAutomine", [false]);
+    let created = 0;
+    let blocks = 0;
+    let populateSeconds = 0;
+    const points: InboxPoint[] = [];
+    const perBlock = 2_000;
+    for (const size of sizes) {
+      const t0 = performance.now();
+      while (created < size) {
+        const n = Math.min(perBlock, size - created);
+        const sends: Promise<string>[] = [];
+        for (let i = 0; i < n; i++) {
+          const index = created + i;
+          const route =
+            index < mine
+              ? [fillers[index % 7].signer.address, csd.signer.address]
+              : [fillers[index % 7].signer.address, fillers[(index + 1) % 7].signer.address];
+          // Signed by anvil (its dev accounts are unlocked): filling is not what is measured.
+          sends.push(
+            d.rpc.call<string>("eth_sendTransaction", [
+              {
+                from: originator.signer.address,
+                to,
+                gas: "0x493e0",
+                gasPrice: "0x0",
+                nonce: `0x${(originator.signer.nonce++).toString(16)}`,
+                data: d.iface.encodeFunctionData("createTicket", [
+                  keccak256(toUtf8Bytes(`bench/ticket/${index}`)),
+                  hexlify(randomBytes(32)),
+                  hexlify(randomBytes(32)),
+                  route,
+                ]),
+              },
+            ]),
+          );
+        }
+        const hashes = await Promise.all(sends);
+        await d.rpc.call("evm_mine", []);
+        blocks++;
+        const last = await d.rpc.receipt(hashes[hashes.length - 1]);
+        if (last.status !== "0x1") throw new Error("filling the chain failed");
+        created += n;
+      }
+      populateSeconds += (performance.now() - t0) / 1000;
+      const notif: number[] = [];
+      const gets: number[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const a = performance.now();
+        const found = await notificationsFor(d.registry, csd.signer.address, 0, "latest");
+        const b = performance.now();
+        for (const n of found) await d.registry.ticket(n.key);
+        const c = performance.now();
+        if (found.length !== mine)
+          throw new Error(`inbox found ${found.length} tickets, not ${mine}`);
+        notif.push(b - a);
+        gets.push(c - b);
+      }
+      const point: InboxPoint = {
+        ticketsOnChain: size,
+        blocks,
+        mine,
+        notificationsMs: median(notif),
+        getTicketsMs: median(gets),
+        totalMs: median(notif.map((x, i) => x + gets[i])),
+      };
+      points.push(point);
+      log(
+        `inbox: ${size} tickets on chain (${blocks} blocks): notificationsFor ${point.notificationsMs.toFixed(1)} ms, ${mine}× getTicket ${point.getTicketsMs.toFixed(1)} ms`,
+      );
+    }
+    return { points, populateSeconds };
+  } finally {
+    await d.node.stop();
+  }
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** A temporary store folder, removed by the returned function. */
+export async function tempFolder(): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), "sr-bench-"));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+export async function dvpTrade(): Promise<Trade> {
+  return readTradeFile("examples/dvp-japanese-equity-buy.json");
+}
