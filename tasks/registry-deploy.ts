@@ -8,7 +8,8 @@ import type { CommonArgs } from "../lib/cli/task-args.js";
 
 export default async function (
   args: CommonArgs & { deploymentId: string },
-  hre: HardhatRuntimeEnvironment) {
+  hre: HardhatRuntimeEnvironment,
+) {
   return runTask(async () => {
     const out = new Output({ json: args.json });
     const networkName = currentNetworkName(hre);

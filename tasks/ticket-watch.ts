@@ -12,11 +12,14 @@ export default async function (
   return runTask(async () => {
     const app = await appFor(hre, args);
     const actor = await actAs(app, args.as);
+    // Ctrl-C or SIGTERM ends the loop after the notice being delivered: the cursor stays right.
     const stop = new AbortController();
-    process.once("SIGINT", () => stop.abort());
-    process.once("SIGTERM", () => stop.abort());
-    if (!args.once)
+    const abort = () => stop.abort();
+    if (!args.once) {
+      process.once("SIGINT", abort);
+      process.once("SIGTERM", abort);
       app.out.line(app.out.colors.dim(`watching for ${actor.party.name}; Ctrl-C to stop`));
+    }
     return watch(app, actor, {
       once: args.once,
       intervalMs: args.interval,
@@ -39,6 +42,9 @@ export default async function (
           );
       },
       onError: (message) => process.stderr.write(`warning: ${message}; retrying\n`),
+    }).finally(() => {
+      process.off("SIGINT", abort);
+      process.off("SIGTERM", abort);
     });
   });
 }
