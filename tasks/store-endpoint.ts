@@ -29,6 +29,7 @@ export default async function (
       if (probe instanceof Error) {
         app.out.warn(`no store answers at ${url} yet (${describeError(probe)})`);
       } else if (probe.party.toLowerCase() !== actor.party.address.toLowerCase()) {
+        await app.registry.party(probe.party).catch(() => undefined);
         throw new InputError(`the store at ${url} belongs to ${app.registry.label(probe.party)}`, {
           hint: `start your own with \`npx hardhat store:serve --as ${actor.party.name}\``,
         });

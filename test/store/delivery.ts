@@ -19,7 +19,7 @@ import { actAs } from "../../lib/app/context.js";
 import { InputError } from "../../lib/errors.js";
 import { fetchSet, recoverStore } from "../../lib/delivery/replica.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
-import { ROUTE, startConsortium, type Consortium, type Name } from "./helpers.js";
+import { ROUTE, runCli, startConsortium, type Consortium, type Name } from "./helpers.js";
 
 async function snapshot(root: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -72,6 +72,13 @@ describe("per-party stores with verified delivery", function () {
     c = await startConsortium();
     for (const name of ["asset-manager", "custodian-bank", "securities-firm", "csd"] as const)
       await c.serve(name);
+  });
+
+  beforeEach(async function () {
+    // Every test starts with the four stores up, whatever the previous one did.
+    for (const name of ["asset-manager", "custodian-bank", "securities-firm", "csd"] as const) {
+      if (c.parties[name].server === undefined) await c.serve(name);
+    }
   });
 
   after(async function () {
@@ -160,6 +167,38 @@ describe("per-party stores with verified delivery", function () {
     expect((await show("csd", created.id)).trade).to.deep.equal(trade);
   });
 
+  it("shows, flushes and publishes through the store tasks", async function () {
+    const am = c.parties["asset-manager"];
+    await c.halt("csd");
+    const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
+    const created = await createTicket(am.app, am.actor, { trade, route: ROUTE });
+
+    const pending = await runCli(c, "asset-manager", "store:pending", ["--json"]);
+    expect(pending.code, pending.stderr).to.equal(0);
+    const rows = JSON.parse(pending.stdout) as { recipient: string; kind: string }[];
+    expect(rows.map((r) => [r.recipient, r.kind])).to.deep.equal([
+      [c.parties.csd.actor.party.address, "ticket"],
+    ]);
+
+    // Publishing another party's store under one's own name is refused.
+    const wrong = await runCli(c, "csd", "store:endpoint", [
+      "--url",
+      c.parties["custodian-bank"].server!.url,
+    ]);
+    expect(wrong.code).to.equal(1);
+    expect(wrong.stderr).to.match(/belongs to custodian-bank/);
+
+    const server = await c.serve("csd");
+    const flushed = await runCli(c, "asset-manager", "store:flush", ["--json"]);
+    expect(flushed.code, flushed.stderr).to.equal(0);
+    expect((JSON.parse(flushed.stdout) as { state: string }[]).map((o) => o.state)).to.deep.equal([
+      "delivered",
+    ]);
+    const published = await runCli(c, "csd", "store:endpoint", ["--url", server.url, "--json"]);
+    expect(published.code, published.stderr).to.equal(0);
+    expect((await show("csd", created.id)).trade).to.deep.equal(trade);
+  });
+
   it("detects a replica serving tampered data and takes the next one", async function () {
     const am = c.parties["asset-manager"];
     const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
@@ -242,6 +281,5 @@ describe("per-party stores with verified delivery", function () {
       me: me("securities-firm"),
     });
     expect(again.present).to.equal(again.expected);
-    await c.serve("securities-firm");
   });
 });

@@ -191,13 +191,14 @@ export interface ServeProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-export async function spawnServe(c: Consortium, name: Name): Promise<ServeProcess> {
+/** Spawns `hardhat <task> --network privnet --as <name> --registry … --data-dir …` for a party. */
+function spawnTask(c: Consortium, name: Name, task: string, args: string[]): ChildProcess {
   const p = c.parties[name];
   const bin = join(hre.config.paths.root, "node_modules", ".bin");
-  const child = spawn(
+  return spawn(
     join(bin, "hardhat"),
     [
-      "store:serve",
+      task,
       "--network",
       "privnet",
       "--as",
@@ -206,10 +207,7 @@ export async function spawnServe(c: Consortium, name: Name): Promise<ServeProces
       c.chain.registry,
       "--data-dir",
       p.dataDir,
-      "--port",
-      "0",
-      "--retry-seconds",
-      "0",
+      ...args,
     ],
     {
       env: {
@@ -223,6 +221,26 @@ export async function spawnServe(c: Consortium, name: Name): Promise<ServeProces
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
+}
+
+/** Runs a task to its end: exit code, stdout and stderr. */
+export async function runCli(
+  c: Consortium,
+  name: Name,
+  task: string,
+  args: string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnTask(c, name, task, args);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { code, stdout, stderr };
+}
+
+export async function spawnServe(c: Consortium, name: Name): Promise<ServeProcess> {
+  const child = spawnTask(c, name, "store:serve", ["--port", "0", "--retry-seconds", "0"]);
   let output = "";
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
