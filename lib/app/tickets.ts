@@ -90,6 +90,17 @@ export function parseRouteOption(text: string): string[] {
     .filter((s) => s !== "");
 }
 
+/**
+ * Whether the store holds any envelope of ticket `id`. A create that failed removes its
+ * envelopes but may leave empty version folders behind: those do not make an ID "in use".
+ */
+async function hasEnvelopes(app: App, id: string): Promise<boolean> {
+  for (const version of await app.store.versions(id)) {
+    if ((await app.store.list(id, version)).length > 0) return true;
+  }
+  return false;
+}
+
 const routeParties = (parties: PartyInfo[]): RouteParty[] =>
   parties.map((p) => ({
     address: p.address,
@@ -179,7 +190,7 @@ export async function createTicket(
         for (const locator of await app.store.list(id, version))
           await app.store.remove(id, version, locator);
       }
-    } else if ((await app.store.versions(id)).length > 0) {
+    } else if (await hasEnvelopes(app, id)) {
       // An earlier attempt of this originator landed and cleared its journal: nothing to send.
       const key = await keyOfTicket(app, actor, id);
       const onChain = key === undefined ? undefined : await app.registry.ticket(key);
@@ -284,7 +295,7 @@ export async function locateForActor(
     app.registry.nameTicket(key, id);
     return { id, key };
   }
-  if ((await app.store.versions(id)).length === 0) {
+  if (!(await hasEnvelopes(app, id))) {
     throw new InputError(`unknown ticket ${id}`, {
       details: "no such ticket in the store",
       hint: "check the ID; `npx hardhat ticket:list --as <you>` lists your tickets",
