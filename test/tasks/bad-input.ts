@@ -178,7 +178,7 @@ describe("tasks: one readable line for every bad input, and nothing half-done", 
       options: { as: "csd", id: "OPEN" },
       actor: "csd",
       env: () => ({ SR_PRIVNET_CHAIN_ID: "4242" }),
-      expected: /chain id 1337.*4242|4242.*1337/,
+      expected: /^wrong chain id: network privnet expects chain id 4242 .* reports chain id 1337/,
     },
   ];
 
