@@ -172,7 +172,7 @@ async function main(): Promise<void> {
       "",
       "## Envelope encryption",
       "",
-      "Measured with `npx tsx scripts/bench-crypto.ts --write` (x25519 + HKDF-SHA256 + XChaCha20-Poly1305 in Node's built-in crypto, byte-compatible with eciesjs 0.5). Payloads are padded to a multiple of 256 bytes before encryption; an envelope adds 72 bytes of ECIES overhead, base64 and its JSON header.",
+      "Measured with `npx tsx scripts/bench-crypto.ts --write` (eciesjs 0.5 with x25519 + HKDF-SHA256 + XChaCha20-Poly1305). Payloads are padded to a multiple of 256 bytes before encryption; an envelope adds 72 bytes of ECIES overhead, base64 and its JSON header.",
       "",
       ...lines.map((l) => l.replace(/^### /, "### ")),
       "",
