@@ -136,6 +136,36 @@ describe("store server", function () {
     });
   });
 
+  describe("reads", function () {
+    it("serves an envelope's bytes by locator and nothing that links the ID to the chain", async function () {
+      const sealed = await createRaw(c);
+      const pushed = await fetch(`${csdUrl}/v1/sets`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(pushOf(sealed)),
+      });
+      const pushText = await pushed.text();
+      expect(pushed.status).to.equal(201);
+      for (const e of [...sealed.envelopes, ...sealed.decoys]) {
+        const response = await fetch(`${csdUrl}/v1/envelopes/${e.locator}`);
+        expect(response.headers.get("content-type")).to.equal("application/octet-stream");
+        expect(Buffer.from(await response.arrayBuffer()).equals(Buffer.from(e.bytes))).to.equal(
+          true,
+        );
+      }
+      const health = await (await fetch(`${csdUrl}/v1/health`)).text();
+      const missing = await (await fetch(`${csdUrl}/v1/envelopes/${"0".repeat(32)}`)).text();
+      for (const text of [pushText, health, missing]) {
+        expect(text).not.to.include(sealed.id);
+        expect(text).not.to.include(sealed.ticketKey);
+        expect(text).not.to.include(sealed.envelopes[0].proof[0]);
+      }
+      // No route takes an ID or a ticket key.
+      expect((await fetch(`${csdUrl}/v1/tickets/${sealed.id}`)).status).to.equal(404);
+      expect((await fetch(`${csdUrl}/v1/sets/${sealed.ticketKey}`)).status).to.equal(404);
+    });
+  });
+
   describe("concurrent writers", function () {
     it("accepts the same set from many writers at once and keeps one copy", async function () {
       const sealed = await createRaw(c);
