@@ -83,12 +83,12 @@ function scenario(label: string, blockTime: number | undefined, cli: ReadonlySet
     after(async function () {
       await closeApps();
       await node?.stop();
-      await removeDir(dataDir);
       if (deploymentId !== undefined)
         await rm(path.join(ROOT, "ignition", "deployments", deploymentId), {
           recursive: true,
           force: true,
         });
+      await removeDir(dataDir);
     });
 
     it("acts out every step of the mission through the tasks", async function () {
