@@ -2,32 +2,9 @@
  * The role tasks. Each action lives in its own file, loaded only when the task runs; the files
  * parse options, call the library in `lib/app/`, and print.
  */
-import { task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
-/** Options every role task takes. */
-function withCommon(name: string, description: string) {
-  return task(name, description)
-    .addOption({
-      name: "as",
-      description: "The party acting: its name in the directory or its address",
-      type: ArgumentType.STRING,
-      defaultValue: "",
-    })
-    .addOption({
-      name: "dataDir",
-      description: "Folder of the local ciphertext store and party state (default .settlement)",
-      type: ArgumentType.STRING,
-      defaultValue: "",
-    })
-    .addOption({
-      name: "registry",
-      description: "Registry address (default: the one Ignition deployed on this chain)",
-      type: ArgumentType.STRING,
-      defaultValue: "",
-    })
-    .addFlag({ name: "json", description: "Print JSON for scripts instead of tables" });
-}
+import { withCommon } from "./options.js";
 
 const id = {
   name: "id",

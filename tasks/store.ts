@@ -2,31 +2,9 @@
  * The store tasks: run a party's ciphertext store, publish its endpoint, and look after the
  * outbox of undelivered envelope sets. Each action lives in its own file, loaded when it runs.
  */
-import { task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
 
-function withCommon(name: string, description: string) {
-  return task(name, description)
-    .addOption({
-      name: "as",
-      description: "The party acting: its name in the directory or its address",
-      type: ArgumentType.STRING,
-      defaultValue: "",
-    })
-    .addOption({
-      name: "dataDir",
-      description: "Folder of the party's ciphertext store, outbox and state (default .settlement)",
-      type: ArgumentType.STRING,
-      defaultValue: "",
-    })
-    .addOption({
-      name: "registry",
-      description: "Registry address (default: the one Ignition deployed on this chain)",
-      type: ArgumentType.STRING,
-      defaultValue: "",
-    })
-    .addFlag({ name: "json", description: "Print JSON for scripts instead of tables" });
-}
+import { withCommon } from "./options.js";
 
 export const storeTasks = [
   withCommon("store:serve", "Run your ciphertext store server (--as the party) until stopped")

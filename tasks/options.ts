@@ -1,0 +1,29 @@
+/**
+ * The options every settlement task takes: who acts, where its local data lives, which registry,
+ * and whether to print JSON.
+ */
+import { task } from "hardhat/config";
+import { ArgumentType } from "hardhat/types/arguments";
+
+export function withCommon(name: string, description: string) {
+  return task(name, description)
+    .addOption({
+      name: "as",
+      description: "The party acting: its name in the directory or its address",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addOption({
+      name: "dataDir",
+      description: "Folder of the party's ciphertext store, outbox and state (default .settlement)",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addOption({
+      name: "registry",
+      description: "Registry address (default: the one Ignition deployed on this chain)",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addFlag({ name: "json", description: "Print JSON for scripts instead of tables" });
+}
