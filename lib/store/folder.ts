@@ -81,6 +81,8 @@ async function writeOnce(target: string, bytes: Uint8Array): Promise<Buffer | un
 
 export class FolderStore implements EnvelopeStore {
   readonly root: string;
+  /** `mkdir` calls in flight, by folder: the nine puts of one set share one call per folder. */
+  private readonly making = new Map<string, Promise<unknown>>();
 
   constructor(root: string) {
     this.root = root;
@@ -107,8 +109,7 @@ export class FolderStore implements EnvelopeStore {
     const dir = this.versionDir(canonical, version);
     const target = join(dir, `${checkLocator(locator)}.env`);
     const indexEntry = Buffer.from(JSON.stringify({ id: canonical, version }));
-    await mkdir(dir, { recursive: true });
-    await mkdir(join(this.root, "locators"), { recursive: true });
+    await Promise.all([this.makeDir(dir), this.makeDir(join(this.root, "locators"))]);
 
     const existingIndex = await writeOnce(this.indexPath(locator), indexEntry);
     if (existingIndex !== undefined && !existingIndex.equals(indexEntry)) {
@@ -127,6 +128,16 @@ export class FolderStore implements EnvelopeStore {
         { hint: "an entry is never overwritten; amend the ticket to publish new envelopes" },
       );
     }
+  }
+
+  /** `mkdir -p`, shared with any call for the same folder already in flight. */
+  private makeDir(dir: string): Promise<unknown> {
+    let pending = this.making.get(dir);
+    if (pending === undefined) {
+      pending = mkdir(dir, { recursive: true }).finally(() => this.making.delete(dir));
+      this.making.set(dir, pending);
+    }
+    return pending;
   }
 
   async get(id: string, version: number, locator: string): Promise<Uint8Array> {
