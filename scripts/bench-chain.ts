@@ -3,6 +3,7 @@
  * 0): ticket lifecycles per second through the library, raw throughput of the same node, and
  * inbox query time against the number of tickets on chain. Used by `scripts/bench.ts`.
  */
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,7 +48,11 @@ export class BatchRpc {
   }[] = [];
   private scheduled = false;
   private waiting = new Map<string, { resolve: (r: Receipt) => void }>();
+  private fresh = new Set<string>();
+  private seenBlock = -1;
   private polling = false;
+  /** Pause between receipt polls, ms (longer with a block period). */
+  pollMs = 3;
   requests = 0;
   batches = 0;
 
@@ -104,6 +109,7 @@ export class BatchRpc {
   receipt(hash: string): Promise<Receipt> {
     return new Promise<Receipt>((resolve) => {
       this.waiting.set(hash, { resolve });
+      this.fresh.add(hash);
       if (!this.polling) {
         this.polling = true;
         setTimeout(() => void this.poll(), 2);
@@ -111,21 +117,39 @@ export class BatchRpc {
     });
   }
 
+  /**
+   * Waits for receipts: each round asks for the block number, and asks for receipts only of the
+   * hashes not asked about yet, or of every waiting hash once a new block is there. With a block
+   * period, waiting costs one small request per round, not one per transaction in flight.
+   */
   private async poll(): Promise<void> {
     while (this.waiting.size > 0) {
-      const hashes = [...this.waiting.keys()];
+      const head = Number(await this.call<string>("eth_blockNumber"));
+      const hashes = head > this.seenBlock ? [...this.waiting.keys()] : [...this.fresh];
+      this.seenBlock = Math.max(this.seenBlock, head);
+      this.fresh.clear();
       const receipts = await Promise.all(
         hashes.map((h) => this.call<Receipt | null>("eth_getTransactionReceipt", [h])),
       );
       receipts.forEach((r, i) => {
         if (r !== null) {
-          this.waiting.get(hashes[i])!.resolve(r);
+          this.waiting.get(hashes[i])?.resolve(r);
           this.waiting.delete(hashes[i]);
         }
       });
-      if (this.waiting.size > 0) await new Promise((resolve) => setTimeout(resolve, 3));
+      if (this.waiting.size > 0) await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
     this.polling = false;
+  }
+
+  /** Resolves once a block above the current one is mined (a block boundary). */
+  async nextBlock(): Promise<number> {
+    const start = Number(await this.call<string>("eth_blockNumber"));
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const now = Number(await this.call<string>("eth_blockNumber"));
+      if (now > start) return now;
+    }
   }
 }
 
@@ -168,6 +192,8 @@ const seed = (label: string) => getBytes(keccak256(toUtf8Bytes(`bench/${label}`)
 
 export interface Deployed {
   node: AnvilNode;
+  /** Seconds between blocks; undefined for one block per transaction (automine). */
+  blockTime?: number;
   rpc: BatchRpc;
   registry: RegistryClient;
   iface: Interface;
@@ -176,10 +202,15 @@ export interface Deployed {
 }
 
 /** Starts anvil like a private chain, deploys the registry and admits `names` with keys. */
-export async function deploy(names: string[], extraArgs: string[] = []): Promise<Deployed> {
-  const node = await startAnvil({ chainId: CHAIN_ID, hardfork: HARDFORK, extraArgs });
+export async function deploy(
+  names: string[],
+  extraArgs: string[] = [],
+  blockTime?: number,
+): Promise<Deployed> {
+  const node = await startAnvil({ chainId: CHAIN_ID, hardfork: HARDFORK, extraArgs, blockTime });
   try {
     const rpc = new BatchRpc(node.url);
+    if (blockTime !== undefined) rpc.pollMs = 20;
     const artifact = JSON.parse(
       await readFile(
         join("artifacts", "contracts", "SettlementRegistry.sol", "SettlementRegistry.json"),
@@ -240,11 +271,30 @@ export async function deploy(names: string[], extraArgs: string[] = []): Promise
       ),
     );
     if ([...keys].some((r) => r.status !== "0x1")) throw new Error("party setup failed");
-    return { node, rpc, registry, iface, admin, parties };
+    return { node, blockTime, rpc, registry, iface, admin, parties };
   } catch (error) {
     await node.stop();
     throw error;
   }
+}
+
+// ------------------------------------------------------------------------------ CPU time
+
+/** CPU time (user + system, ms) of process `pid` so far, from /proc (0 where there is none). */
+export function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/** CPU time of this process (all its threads, the libuv pool included) and of the node, ms. */
+export function cpuNow(d: Deployed): { client: number; node: number } {
+  const u = process.cpuUsage();
+  return { client: (u.user + u.system) / 1000, node: processCpuMs(d.node.pid) };
 }
 
 // ------------------------------------------------------------------------------ lifecycles
@@ -258,6 +308,9 @@ export interface LifecycleResult {
   txPerSecond: number;
   /** Time spent in sealTicket, storeSealed and signing, summed over all tickets (ms). */
   clientMs: { seal: number; store: number; sign: number };
+  /** CPU time of the client process per ticket, and of the node per transaction (ms). */
+  clientCpuMsPerTicket: number;
+  nodeCpuMsPerTx: number;
 }
 
 /**
@@ -320,9 +373,12 @@ export async function lifecycles(
       }
     }
   };
+  if (d.blockTime !== undefined) await d.rpc.nextBlock();
+  const cpu0 = cpuNow(d);
   const start = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - start) / 1000;
+  const cpu1 = cpuNow(d);
   if (failed > 0) throw new Error(`${failed} lifecycle transactions reverted`);
   return {
     tickets: count,
@@ -332,6 +388,8 @@ export async function lifecycles(
     ticketsPerSecond: count / seconds,
     txPerSecond: (4 * count) / seconds,
     clientMs,
+    clientCpuMsPerTicket: (cpu1.client - cpu0.client) / count,
+    nodeCpuMsPerTx: (cpu1.node - cpu0.node) / (4 * count),
   };
 }
 
@@ -339,11 +397,7 @@ export async function lifecycles(
  * Raw throughput: `count` plain transactions (zero-value transfers from four accounts), signed
  * beforehand, sent in batches of `batch`, timed from the first send to the last receipt.
  */
-export async function rawThroughput(
-  d: Deployed,
-  count: number,
-  batch = 200,
-): Promise<{ transactions: number; seconds: number; txPerSecond: number }> {
+export async function rawThroughput(d: Deployed, count: number, batch = 200): Promise<RawResult> {
   const senders = [5, 6, 7, 8].map((i) => new Signer(DEV_ACCOUNTS[i].privateKey));
   for (const s of senders)
     s.nonce = Number(await d.rpc.call<string>("eth_getTransactionCount", [s.address, "pending"]));
@@ -351,6 +405,9 @@ export async function rawThroughput(
     const s = senders[i % senders.length];
     return s.sign(s.address, "0x", 21_000);
   });
+  // With a block period, start at a block boundary, like the lifecycles.
+  if (d.blockTime !== undefined) await d.rpc.nextBlock();
+  const cpu0 = cpuNow(d);
   const start = performance.now();
   const hashes: Promise<string>[] = [];
   for (let i = 0; i < raws.length; i += batch) {
@@ -364,7 +421,21 @@ export async function rawThroughput(
   // Each sender's nonces are consecutive: its last transaction mined means all of them are.
   await Promise.all(all.slice(-senders.length).map((h) => d.rpc.receipt(h)));
   const seconds = (performance.now() - start) / 1000;
-  return { transactions: count, seconds, txPerSecond: count / seconds };
+  const cpu1 = cpuNow(d);
+  return {
+    transactions: count,
+    seconds,
+    txPerSecond: count / seconds,
+    nodeCpuMsPerTx: (cpu1.node - cpu0.node) / count,
+  };
+}
+
+export interface RawResult {
+  transactions: number;
+  seconds: number;
+  txPerSecond: number;
+  /** CPU time of the node per transaction (ms). */
+  nodeCpuMsPerTx: number;
 }
 
 // ------------------------------------------------------------------------------ inbox
@@ -373,11 +444,17 @@ export interface InboxPoint {
   ticketsOnChain: number;
   blocks: number;
   mine: number;
-  /** Median of the two log queries (`notificationsFor`), ms. */
-  notificationsMs: number;
-  /** Median of `getTicket` for each of the party's tickets, one after another, ms. */
-  getTicketsMs: number;
-  totalMs: number;
+  /** Cold sync (first sync, from block 0): the two log queries of `notificationsFor`, ms. */
+  coldNotificationsMs: number;
+  /** Warm sync (from the party's cursor: the last block only), the same two queries, ms. */
+  warmNotificationsMs: number;
+  /** `getTicket` for each of the party's tickets, all at once (as `listTickets` does), ms. */
+  getTicketsParallelMs: number;
+  /** The same calls one after another (as the earlier benchmark did), ms. */
+  getTicketsSequentialMs: number;
+  /** cold = coldNotifications + getTickets (parallel); warm = warmNotifications + the same. */
+  coldMs: number;
+  warmMs: number;
 }
 
 /**
@@ -441,30 +518,49 @@ export async function inboxScaling(
         created += n;
       }
       populateSeconds += (performance.now() - t0) / 1000;
-      const notif: number[] = [];
-      const gets: number[] = [];
+      const head = Number(await d.rpc.call<string>("eth_blockNumber"));
+      const cold: number[] = [];
+      const warm: number[] = [];
+      const par: number[] = [];
+      const seq: number[] = [];
+      const totals = { cold: [] as number[], warm: [] as number[] };
       for (let r = 0; r < repeats; r++) {
-        const a = performance.now();
-        const found = await notificationsFor(d.registry, csd.signer.address, 0, "latest");
-        const b = performance.now();
-        for (const n of found) await d.registry.ticket(n.key);
-        const c = performance.now();
+        // Cold: the first sync of a party, from block 0.
+        let t = performance.now();
+        const found = await notificationsFor(d.registry, csd.signer.address, 0, head);
+        cold.push(performance.now() - t);
         if (found.length !== mine)
           throw new Error(`inbox found ${found.length} tickets, not ${mine}`);
-        notif.push(b - a);
-        gets.push(c - b);
+        // Warm: every later sync, from the party's cursor (here: only the newest block is new).
+        t = performance.now();
+        await notificationsFor(d.registry, csd.signer.address, head, head);
+        warm.push(performance.now() - t);
+        // The state of every ticket of the inbox, all requests at once (what listTickets does).
+        t = performance.now();
+        await Promise.all(found.map((n) => d.registry.ticket(n.key)));
+        par.push(performance.now() - t);
+        totals.cold.push(cold[r] + par[r]);
+        totals.warm.push(warm[r] + par[r]);
+        if (r < 3) {
+          t = performance.now();
+          for (const n of found) await d.registry.ticket(n.key);
+          seq.push(performance.now() - t);
+        }
       }
       const point: InboxPoint = {
         ticketsOnChain: size,
         blocks,
         mine,
-        notificationsMs: median(notif),
-        getTicketsMs: median(gets),
-        totalMs: median(notif.map((x, i) => x + gets[i])),
+        coldNotificationsMs: median(cold),
+        warmNotificationsMs: median(warm),
+        getTicketsParallelMs: median(par),
+        getTicketsSequentialMs: median(seq),
+        coldMs: median(totals.cold),
+        warmMs: median(totals.warm),
       };
       points.push(point);
       log(
-        `inbox: ${size} tickets on chain (${blocks} blocks): notificationsFor ${point.notificationsMs.toFixed(1)} ms, ${mine}× getTicket ${point.getTicketsMs.toFixed(1)} ms`,
+        `inbox: ${size} tickets on chain (${blocks} blocks): cold ${point.coldMs.toFixed(1)} ms (logs ${point.coldNotificationsMs.toFixed(1)}), warm ${point.warmMs.toFixed(1)} ms (logs ${point.warmNotificationsMs.toFixed(1)}), ${mine}× getTicket ${point.getTicketsParallelMs.toFixed(1)} ms at once, ${point.getTicketsSequentialMs.toFixed(1)} ms one by one`,
       );
     }
     return { points, populateSeconds };
