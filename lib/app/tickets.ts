@@ -8,7 +8,14 @@
 import { join } from "node:path";
 import { mkdir, unlink } from "node:fs/promises";
 
-import { ChainError, InputError, NotAPartyError, PartyError, SettlementError } from "../errors.js";
+import {
+  ChainError,
+  ContractError,
+  InputError,
+  NotAPartyError,
+  PartyError,
+  SettlementError,
+} from "../errors.js";
 import type { OnChainTicket, PartyInfo } from "../chain/registry.js";
 import { newTicketSecret, normalizeTicketId, ticketKey as deriveTicketKey } from "../ticket/id.js";
 import { openNote, openTicket, type OpenedNote, type OpenedTicket } from "../ticket/open.js";
@@ -149,9 +156,19 @@ export interface CreateResult {
   alreadyRegistered: boolean;
 }
 
+/**
+ * Written before anything is stored or sent, removed once the outcome is known. A rerun with the
+ * same `--id` finds it: if the ticket is on chain, the create succeeded; if its envelopes are in
+ * the store, the very same registration is sent again (a transaction that was still pending
+ * then lands first and the resend is refused as a duplicate, so nothing is registered twice and
+ * the stored envelopes always match what the chain holds).
+ */
 interface CreateJournal {
   id: string;
   secret: string;
+  tradeCommitment?: string;
+  envelopeCommitment?: string;
+  route?: string[];
 }
 
 const journalPath = (actor: Actor, id: string) => join(actor.stateDir, "creating", `${id}.json`);
@@ -185,7 +202,16 @@ export async function createTicket(
           alreadyRegistered: true,
         };
       }
-      // The earlier attempt never landed: clear what it stored, then seal again.
+      if (journal?.envelopeCommitment !== undefined && (await hasEnvelopes(app, id))) {
+        const sameRoute = (journal.route ?? []).join() === route.map((p) => p.address).join();
+        if (!sameRoute) {
+          throw new InputError(`--route differs from the earlier attempt to create ${id}`, {
+            hint: `rerun with --route ${journal.route?.join(",")}, or omit --id for a new ticket`,
+          });
+        }
+        return resendCreate(app, actor, journal as Required<CreateJournal>, route);
+      }
+      // The earlier attempt stored nothing complete and sent nothing: clear it, seal again.
       for (const version of await app.store.versions(id)) {
         for (const locator of await app.store.list(id, version))
           await app.store.remove(id, version, locator);
@@ -225,6 +251,9 @@ export async function createTicket(
   await writeJson(journalPath(actor, ticket.id), {
     id: ticket.id,
     secret: ticket.secret,
+    tradeCommitment: ticket.tradeCommitment,
+    envelopeCommitment: ticket.envelopeCommitment,
+    route: route.map((p) => p.address),
   } satisfies CreateJournal);
   actor.registry.nameTicket(ticket.ticketKey, ticket.id);
   const receipt = await storeThenSend(app, ticket, () =>
@@ -237,9 +266,11 @@ export async function createTicket(
       ),
     ),
   ).catch(async (error) => {
-    if (!(error instanceof ChainError))
+    if (!(error instanceof ChainError)) {
       await unlink(journalPath(actor, ticket.id)).catch(() => undefined);
-    throw error;
+      throw error;
+    }
+    throw retryHint(error, ticket.id);
   });
   await unlink(journalPath(actor, ticket.id)).catch(() => undefined);
   await rememberTicket(app, actor, {
@@ -255,6 +286,55 @@ export async function createTicket(
     notified: route,
     txHash: receipt.hash,
     alreadyRegistered: false,
+  };
+}
+
+/** A chain failure whose outcome is unknown: say how to find out safely. */
+function retryHint(error: ChainError, id: string): ChainError {
+  return new ChainError(`ticket ${id}: ${error.shortMessage}`, {
+    details: error.details,
+    hint: `rerun the same command with --id ${id}: it finds out whether the ticket was registered and never registers it twice`,
+    cause: error,
+  });
+}
+
+/** Sends the registration recorded in the journal again (its envelopes are already stored). */
+async function resendCreate(
+  app: App,
+  actor: Actor,
+  journal: Required<CreateJournal>,
+  route: PartyInfo[],
+): Promise<CreateResult> {
+  const key = deriveTicketKey(journal.id, journal.secret);
+  actor.registry.nameTicket(key, journal.id);
+  let txHash: string | undefined;
+  let block = 0;
+  try {
+    const receipt = await actor.registry.send(() =>
+      actor.registry.contract.createTicket(
+        key,
+        journal.tradeCommitment,
+        journal.envelopeCommitment,
+        journal.route,
+      ),
+    );
+    txHash = receipt.hash;
+    block = receipt.blockNumber;
+  } catch (error) {
+    if (error instanceof ChainError) throw retryHint(error, journal.id);
+    const landed =
+      error instanceof ContractError && error.errorName === "SettlementRegistryTicketExists";
+    if (!landed) throw error;
+  }
+  await unlink(journalPath(actor, journal.id)).catch(() => undefined);
+  await rememberTicket(app, actor, { key, id: journal.id, role: "originator", block });
+  return {
+    id: journal.id,
+    ticketKey: key,
+    version: 1,
+    notified: route,
+    txHash,
+    alreadyRegistered: txHash === undefined,
   };
 }
 

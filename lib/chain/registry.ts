@@ -238,6 +238,9 @@ export class RegistryClient {
   async decode(error: unknown, txHash?: string): Promise<Error> {
     if (error instanceof ContractError || error instanceof ChainError) return error;
     if (error instanceof InputError || error instanceof PartyError) return error;
+    // Hardhat's in-process network throws its own SolidityError, with the revert data in `data`.
+    const parsedRevert = this.parseRevertData(error);
+    if (parsedRevert !== null) return this.describeRevert(parsedRevert);
     if (isError(error, "CALL_EXCEPTION")) {
       const data = error.data ?? undefined;
       let parsed: ErrorDescription | null = null;
@@ -268,6 +271,23 @@ export class RegistryClient {
       });
     }
     return error instanceof Error ? error : new Error(message);
+  }
+
+  /** The registry's custom error carried anywhere in an error's `data` / `cause` chain. */
+  private parseRevertData(error: unknown): ErrorDescription | null {
+    for (let e = error, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
+      const data = (e as { data?: unknown }).data;
+      if (typeof data === "string" && /^0x[0-9a-fA-F]{8}/.test(data)) {
+        try {
+          const parsed = this.contract.interface.parseError(data);
+          if (parsed !== null) return parsed;
+        } catch {
+          // not one of ours
+        }
+      }
+      e = (e as { cause?: unknown; error?: unknown }).cause ?? (e as { error?: unknown }).error;
+    }
+    return null;
   }
 
   private t(key: string): string {
