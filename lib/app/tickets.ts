@@ -15,6 +15,7 @@ import {
   NotAPartyError,
   PartyError,
   SettlementError,
+  StoreConflictError,
 } from "../errors.js";
 import type { OnChainTicket, PartyInfo } from "../chain/registry.js";
 import { newTicketSecret, normalizeTicketId, ticketKey as deriveTicketKey } from "../ticket/id.js";
@@ -121,7 +122,24 @@ async function storeThenSend<T>(
   sealed: SealedTicket | SealedNote,
   send: () => Promise<T>,
 ): Promise<T> {
-  await storeSealed(app.store, sealed);
+  try {
+    await storeSealed(app.store, sealed);
+  } catch (error) {
+    // Remove only what this attempt wrote: an entry already at one of these places (a version
+    // sealed by an earlier attempt whose transaction may still be pending) stays untouched.
+    await removeOwnEntries(app, sealed);
+    if (error instanceof StoreConflictError) {
+      throw new StoreConflictError(
+        `${sealed.id} version ${sealed.version} is already sealed in the store`,
+        {
+          details: error.shortMessage,
+          hint: "an earlier attempt may still be pending: check with ticket:show before trying again",
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  }
   let result: T;
   try {
     result = await send();
@@ -135,6 +153,17 @@ async function storeThenSend<T>(
   // The transaction landed: push each recipient's set to its store (queued if unreachable).
   await app.delivery?.afterSend(sealed, app.out);
   return result;
+}
+
+async function removeOwnEntries(app: App, sealed: SealedTicket | SealedNote): Promise<void> {
+  for (const entry of [...sealed.envelopes, ...sealed.decoys]) {
+    const stored = await app.store
+      .get(sealed.id, sealed.version, entry.locator)
+      .catch(() => undefined);
+    if (stored !== undefined && Buffer.from(stored).equals(Buffer.from(entry.bytes))) {
+      await app.store.remove(sealed.id, sealed.version, entry.locator).catch(() => undefined);
+    }
+  }
 }
 
 // ------------------------------------------------------------------------------------ create

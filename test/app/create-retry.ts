@@ -11,16 +11,22 @@ import { expect } from "chai";
 import hre from "hardhat";
 
 import { actAs, type Actor, type App } from "../../lib/app/context.js";
-import { approveTicket, createTicket, showTicket } from "../../lib/app/tickets.js";
+import {
+  amendTicket,
+  approveTicket,
+  createTicket,
+  rejectTicket,
+  showTicket,
+} from "../../lib/app/tickets.js";
 import { taskMode } from "../../lib/cli/output.js";
 import { appFor } from "../../lib/cli/task-args.js";
-import { ChainError, ContractError } from "../../lib/errors.js";
+import { ChainError, ContractError, StoreConflictError } from "../../lib/errors.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
 import { newTicketId } from "../../lib/ticket/id.js";
 
 const ROUTE = ["custodian-bank", "securities-firm", "csd"];
 
-describe("ticket:create after a lost node", function () {
+describe("retrying after a lost node", function () {
   this.timeout(120_000);
   let dataDir: string;
   let app: App;
@@ -115,6 +121,35 @@ describe("ticket:create after a lost node", function () {
         `^not your turn: ticket ${created.id} waits for custodian-bank \\(0x[0-9a-fA-F]{40}\\)$`,
       ),
     );
+  });
+
+  it("keeps a pending amendment's envelopes when the amend is retried", async function () {
+    const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
+    const created = await createTicket(app, await actAs(app, "asset-manager"), {
+      trade,
+      route: ROUTE,
+    });
+    await rejectTicket(app, await actAs(app, "custodian-bank"), created.id, { reason: "MONY" });
+
+    const fixed = { ...trade, settlementDate: "2024-05-16" };
+    const lost = await amendTicket(app, await flakyActor("while-pending"), created.id, fixed).catch(
+      (e: unknown) => e,
+    );
+    expect(lost).to.be.instanceOf(ChainError);
+    const other = { ...trade, settlementDate: "2024-05-17" };
+    const retry = await amendTicket(
+      app,
+      await actAs(app, "asset-manager"),
+      created.id,
+      other,
+    ).catch((e: unknown) => e);
+    expect(retry).to.be.instanceOf(StoreConflictError);
+    expect((retry as StoreConflictError).oneLine()).to.match(/already sealed in the store/);
+
+    await mining(Promise.resolve());
+    const view = await showTicket(app, await actAs(app, "csd"), created.id);
+    expect(view.version).to.equal(2);
+    expect(view.trade.settlementDate).to.equal("2024-05-16");
   });
 
   for (const mode of ["before-send", "after-send", "while-pending"] as const) {
