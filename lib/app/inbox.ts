@@ -74,20 +74,27 @@ export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
     inbox.scannedTo = head;
   }
   const me = { address: actor.party.address, keys: actor.keys };
-  for (const entry of Object.values(inbox.tickets)) {
-    if (entry.id !== undefined || actor.keys.length === 0) continue;
-    const ticket = await app.registry.ticket(entry.key);
-    // The ID is the same in every version; the newest version's envelope is the one kept longest.
-    for (let version = ticket.version; version >= 1 && entry.id === undefined; version--) {
-      const found = await locateTicket({
-        store: app.store,
-        ticketKey: entry.key,
-        version,
-        me,
-        originatorPublicKeys: await publicKeysOf(app.registry, ticket.originator),
-      });
-      if (found !== undefined) entry.id = found.id;
-    }
+  const unknown = Object.values(inbox.tickets).filter(
+    (e) => e.id === undefined && actor.keys.length > 0,
+  );
+  // A cold sync can find many tickets: read their on-chain state 16 at a time, not one by one.
+  for (let i = 0; i < unknown.length; i += 16) {
+    await Promise.all(
+      unknown.slice(i, i + 16).map(async (entry) => {
+        const ticket = await app.registry.ticket(entry.key);
+        // The ID is the same in every version; the newest version's envelope is kept longest.
+        for (let version = ticket.version; version >= 1 && entry.id === undefined; version--) {
+          const found = await locateTicket({
+            store: app.store,
+            ticketKey: entry.key,
+            version,
+            me,
+            originatorPublicKeys: await publicKeysOf(app.registry, ticket.originator),
+          });
+          if (found !== undefined) entry.id = found.id;
+        }
+      }),
+    );
   }
   await writeJson(inboxPath(actor), inbox);
   return Object.values(inbox.tickets).sort((a, b) => a.block - b.block);
