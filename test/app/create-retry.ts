@@ -23,6 +23,7 @@ import { appFor } from "../../lib/cli/task-args.js";
 import { ChainError, ContractError, StoreConflictError } from "../../lib/errors.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
 import { newTicketId } from "../../lib/ticket/id.js";
+import { quiet } from "../helpers/quiet.js";
 
 const ROUTE = ["custodian-bank", "securities-firm", "csd"];
 
@@ -32,15 +33,6 @@ describe("retrying after a lost node", function () {
   let app: App;
   let previousRethrow: boolean;
 
-  const quiet = async <T>(body: () => Promise<T>): Promise<T> => {
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    try {
-      return await body();
-    } finally {
-      process.stdout.write = write;
-    }
-  };
   const run = (name: string, args: Record<string, unknown>) =>
     quiet(() => hre.tasks.getTask(name).run({ dataDir, registry: "", json: true, ...args }));
 

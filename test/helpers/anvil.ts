@@ -17,6 +17,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 
 import { deployRegistry } from "../../lib/chain/deployment.js";
 import { parseHardfork } from "../../lib/chain/evm.js";
+import { stopByPid } from "./process.js";
 
 const require = createRequire(import.meta.url);
 
@@ -195,23 +196,7 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilNode>
     });
   });
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      const pid = child.pid;
-      try {
-        process.kill(pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }, 3_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopByPid(child, exited, 3_000);
     running.delete(child);
   };
 

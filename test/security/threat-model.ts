@@ -20,6 +20,7 @@ import { merkleRoot } from "../../lib/crypto/merkle.js";
 import { envelopeLeaf } from "../../lib/ticket/envelope-commitment.js";
 import { tradeCommitment } from "../../lib/ticket/commitment.js";
 import { ticketKey } from "../../lib/ticket/id.js";
+import { quiet } from "../helpers/quiet.js";
 
 const PARTIES = [
   "asset-manager",
@@ -42,15 +43,6 @@ describe("threat model: one test per claim", function () {
   const run = async <T>(name: string, args: Record<string, unknown>): Promise<T> =>
     (await hre.tasks.getTask(name).run({ dataDir, registry: "", json: true, ...args })) as T;
   const storeDir = () => join(dataDir, "store", "tickets", id);
-  const quiet = async <T>(body: () => Promise<T>): Promise<T> => {
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    try {
-      return await body();
-    } finally {
-      process.stdout.write = write;
-    }
-  };
   const refusal = async (body: () => Promise<unknown>): Promise<unknown> => {
     try {
       await quiet(body);

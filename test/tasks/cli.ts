@@ -17,6 +17,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import userConfig from "../../hardhat.config.js";
 import { taskMode } from "../../lib/cli/output.js";
 import { DEV_ACCOUNTS, rpc } from "../helpers/anvil.js";
+import { stopByPid } from "../helpers/process.js";
 
 export const ROOT = hre.config.paths.root;
 const BIN = path.join(ROOT, "node_modules", ".bin");
@@ -139,27 +140,7 @@ export function startCli(
     stdout: () => stdout,
     stderr: () => stderr,
     exited,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        const pid = child.pid;
-        try {
-          process.kill(pid, "SIGTERM");
-        } catch {
-          // already gone
-        }
-        const timer = setTimeout(() => {
-          try {
-            process.kill(pid, "SIGKILL");
-          } catch {
-            // already gone
-          }
-        }, 10_000);
-        const code = await exited;
-        clearTimeout(timer);
-        return code;
-      }
-      return exited;
-    },
+    stop: () => stopByPid(child, exited, 10_000),
   };
 }
 
