@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { actAs } from "../lib/app/context.js";
+import { deriveKeyRing } from "../lib/app/keys.js";
 import { InputError, PartyError } from "../lib/errors.js";
 import { runTask } from "../lib/cli/output.js";
 import { appFor, type CommonArgs } from "../lib/cli/task-args.js";
@@ -34,6 +35,11 @@ export default async function (args: Args, hre: HardhatRuntimeEnvironment) {
       registry: app.registry,
       chainId: app.chainId,
       owner: { address: actor.party.address, keys: actor.keys },
+      refreshOwnerKeys: async () => {
+        app.registry.refreshParties();
+        const party = await app.registry.party(actor.party.address);
+        return deriveKeyRing(actor.signer, app.chainId, app.registry.address, party.keyVersion);
+      },
       host: args.host,
       port: args.port,
       outbox:

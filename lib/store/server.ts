@@ -45,6 +45,11 @@ export interface StoreServerOptions {
   chainId: bigint;
   /** The party this store belongs to, with every key version it registered. */
   owner: KeyHolder;
+  /**
+   * Every key version of the party as of now: called when a pushed set holds no envelope for the
+   * known keys, so a rotation of the party's own key needs no restart.
+   */
+  refreshOwnerKeys?: () => Promise<KeyHolder["keys"]>;
   host?: string;
   /** 0 (default) lets the OS pick a free port. */
   port?: number;
@@ -94,10 +99,11 @@ function errorBody(error: SettlementError): ErrorBody {
 
 /** Checks a pushed set against the chain and the store's party; returns what to write. */
 export async function verifyPush(
-  options: Pick<StoreServerOptions, "registry" | "owner">,
+  options: Pick<StoreServerOptions, "registry" | "owner" | "refreshOwnerKeys">,
   push: PushBody,
 ): Promise<{ set: CommittedSet; id: string; entries: { locator: string; bytes: Uint8Array }[] }> {
-  const { registry, owner } = options;
+  const { registry } = options;
+  let owner = options.owner;
   let set: CommittedSet;
   try {
     set = await committedSet(registry, push.ticketKey, push.kind, push.version);
@@ -141,6 +147,15 @@ export async function verifyPush(
     registry.refreshParties();
     mine = myLocators(owner, await senderKeys(registry, set.sender), set);
     own = entries.find((e) => mine.has(e.locator));
+  }
+  if (own === undefined && options.refreshOwnerKeys !== undefined) {
+    // The store's own party may have rotated its key since the server started.
+    const keys = await options.refreshOwnerKeys();
+    if (keys.length > owner.keys.length) {
+      owner = options.owner = { address: owner.address, keys };
+      mine = myLocators(owner, await senderKeys(registry, set.sender), set);
+      own = entries.find((e) => mine.has(e.locator));
+    }
   }
   if (own === undefined) {
     throw new Refusal(

@@ -112,6 +112,7 @@ export async function startConsortium(): Promise<Consortium> {
       registry: p.app.registry,
       chainId: 1337n,
       owner: { address: p.actor.party.address, keys: p.actor.keys },
+      refreshOwnerKeys: async () => p.actor.keys,
     });
     await publish(name, p.server.url);
     return p.server;

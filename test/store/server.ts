@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 
 import { decodeEnvelope } from "../../lib/crypto/envelope.js";
+import { registerKey } from "../../lib/app/parties.js";
 import { holdsVerifiedSet } from "../../lib/delivery/replica.js";
 import { pushSet } from "../../lib/delivery/client.js";
 import { toBase64 } from "../../lib/store/protocol.js";
@@ -246,6 +247,19 @@ describe("store server", function () {
           }),
         ).to.equal(true);
       }
+    });
+  });
+
+  describe("key rotation", function () {
+    it("accepts a set sealed to its party's rotated key without a restart", async function () {
+      const csd = c.parties.csd;
+      const { key } = await registerKey(csd.app, csd.actor);
+      expect(key.version).to.equal(2);
+      for (const p of Object.values(c.parties)) p.app.registry.refreshParties();
+      const sealed = await createRaw(c);
+      const answer = await post(csdUrl, JSON.stringify(pushOf(sealed)));
+      expect(answer.status, JSON.stringify(answer.body)).to.be.oneOf([200, 201]);
+      expect(await csdHolds(sealed)).to.equal(true);
     });
   });
 });
