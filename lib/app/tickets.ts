@@ -198,7 +198,35 @@ interface CreateJournal {
   tradeCommitment?: string;
   envelopeCommitment?: string;
   route?: string[];
+  /** The sealed set with its proofs, to deliver to the recipients' stores after a resend. */
+  set?: JournalSet;
 }
+
+interface JournalEntry {
+  locator: string;
+  bytes: string;
+  proof: string[];
+  recipient?: string;
+  role?: "originator" | "route";
+  keyVersion?: number;
+}
+
+interface JournalSet {
+  ticketKey: string;
+  version: number;
+  originator: string;
+  envelopes: JournalEntry[];
+  decoys: JournalEntry[];
+}
+
+const toJournal = (e: SealedTicket["envelopes"][number]): JournalEntry => ({
+  ...e,
+  bytes: Buffer.from(e.bytes).toString("base64"),
+});
+const fromJournal = (e: JournalEntry) => ({
+  ...e,
+  bytes: new Uint8Array(Buffer.from(e.bytes, "base64")),
+});
 
 const journalPath = (actor: Actor, id: string) => join(actor.stateDir, "creating", `${id}.json`);
 
@@ -221,6 +249,7 @@ export async function createTicket(
       const key = deriveTicketKey(id, secret);
       const onChain = await app.registry.ticket(key);
       if (onChain.status !== "none") {
+        if (journal !== undefined) await deliverJournaled(app, journal);
         await unlink(journalPath(actor, id)).catch(() => undefined);
         await rememberTicket(app, actor, { key, id, role: "originator", block: 0 });
         return {
@@ -238,7 +267,12 @@ export async function createTicket(
             hint: `rerun with --route ${journal.route?.join(",")}, or omit --id for a new ticket`,
           });
         }
-        return resendCreate(app, actor, journal as Required<CreateJournal>, route);
+        return resendCreate(
+          app,
+          actor,
+          journal as CreateJournal & Required<Omit<CreateJournal, "set">>,
+          route,
+        );
       }
       // The earlier attempt stored nothing complete and sent nothing: clear it, seal again.
       for (const version of await app.store.versions(id)) {
@@ -283,6 +317,13 @@ export async function createTicket(
     tradeCommitment: ticket.tradeCommitment,
     envelopeCommitment: ticket.envelopeCommitment,
     route: route.map((p) => p.address),
+    set: {
+      ticketKey: ticket.ticketKey,
+      version: ticket.version,
+      originator: actor.party.address,
+      envelopes: ticket.envelopes.map(toJournal),
+      decoys: ticket.decoys.map(toJournal),
+    },
   } satisfies CreateJournal);
   actor.registry.nameTicket(ticket.ticketKey, ticket.id);
   const receipt = await storeThenSend(app, ticket, () =>
@@ -327,11 +368,30 @@ function retryHint(error: ChainError, id: string): ChainError {
   });
 }
 
+/**
+ * Delivers a journaled set to the recipients' stores: the attempt that registered the ticket lost
+ * its node before it could. Stores accept a set they already hold, so this is safe to repeat.
+ */
+async function deliverJournaled(app: App, journal: CreateJournal): Promise<void> {
+  const set = journal.set;
+  if (set === undefined || app.delivery === undefined) return;
+  await app.delivery.afterSend(
+    {
+      ticketKey: set.ticketKey,
+      version: set.version,
+      envelopes: set.envelopes.map(fromJournal),
+      decoys: set.decoys.map(fromJournal),
+      plaintext: { originator: set.originator },
+    },
+    app.out,
+  );
+}
+
 /** Sends the registration recorded in the journal again (its envelopes are already stored). */
 async function resendCreate(
   app: App,
   actor: Actor,
-  journal: Required<CreateJournal>,
+  journal: CreateJournal & Required<Omit<CreateJournal, "set">>,
   route: PartyInfo[],
 ): Promise<CreateResult> {
   const key = deriveTicketKey(journal.id, journal.secret);
@@ -355,6 +415,7 @@ async function resendCreate(
       error instanceof ContractError && error.errorName === "SettlementRegistryTicketExists";
     if (!landed) throw error;
   }
+  await deliverJournaled(app, journal);
   await unlink(journalPath(actor, journal.id)).catch(() => undefined);
   await rememberTicket(app, actor, { key, id: journal.id, role: "originator", block });
   return {

@@ -16,9 +16,10 @@ import {
   showTicket,
 } from "../../lib/app/tickets.js";
 import { actAs } from "../../lib/app/context.js";
-import { InputError } from "../../lib/errors.js";
+import { ChainError, InputError } from "../../lib/errors.js";
 import { fetchSet, recoverStore } from "../../lib/delivery/replica.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
+import { newTicketId } from "../../lib/ticket/id.js";
 import { ROUTE, runCli, startConsortium, type Consortium, type Name } from "./helpers.js";
 
 async function snapshot(root: string): Promise<Map<string, string>> {
@@ -165,6 +166,33 @@ describe("per-party stores with verified delivery", function () {
     expect(flushed.outcomes.map((o) => o.state)).to.deep.equal(["delivered"]);
     expect(await am.app.delivery!.pending(am.actor.party.address)).to.deep.equal([]);
     expect((await show("csd", created.id)).trade).to.deep.equal(trade);
+  });
+
+  it("delivers a ticket whose create was lost with its node once the retry finds it", async function () {
+    const am = c.parties["asset-manager"];
+    const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
+    const id = newTicketId();
+    // The transaction lands, but the node is lost before the receipt: nothing was delivered.
+    const send = am.actor.registry.send.bind(am.actor.registry);
+    am.actor.registry.send = async (call) => {
+      am.actor.registry.send = send;
+      await send(call);
+      throw new ChainError("cannot reach the chain's RPC endpoint", { details: "socket hang up" });
+    };
+    const lost = await createTicket(am.app, am.actor, { trade, route: ROUTE, id }).catch(
+      (e: unknown) => e,
+    );
+    expect(lost).to.be.instanceOf(ChainError);
+    await show("csd", id).then(
+      () => expect.fail("read before delivery"),
+      (error) => expect(error).to.be.instanceOf(InputError),
+    );
+
+    const retried = await createTicket(am.app, am.actor, { trade, route: ROUTE, id });
+    expect(retried.alreadyRegistered).to.equal(true);
+    for (const name of ["custodian-bank", "securities-firm", "csd"] as const) {
+      expect((await show(name, id)).trade).to.deep.equal(trade);
+    }
   });
 
   it("shows, flushes and publishes through the store tasks", async function () {
