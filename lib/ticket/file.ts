@@ -11,19 +11,91 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
   return { line, column: offset - before.lastIndexOf("\n") };
 }
 
-/** Where `JSON.parse` failed, as `line L, column C`, when its message says. */
+/**
+ * Offset of the first JSON syntax error in `text` (a small recursive-descent check), or undefined
+ * if it finds none. Used where V8's message gives no position ("Unexpected token ...").
+ */
+export function jsonErrorOffset(text: string): number | undefined {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i])) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string) => {
+    if (text.startsWith(word, i)) i += word.length;
+    else fail();
+  };
+  const string = () => {
+    if (text[i] !== '"') fail();
+    for (i++; i < text.length && text[i] !== '"'; i++) {
+      if (text[i] === "\\") i++;
+      else if (text.charCodeAt(i) < 0x20) fail();
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const number = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (m === null) fail();
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") return void i++;
+      for (;;) {
+        ws();
+        string();
+        ws();
+        if (text[i] !== ":") fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "}") return void i++;
+        else fail();
+      }
+    } else if (c === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "]") return void i++;
+        else fail();
+      }
+    } else if (c === '"') string();
+    else if (c === "t") literal("true");
+    else if (c === "f") literal("false");
+    else if (c === "n") literal("null");
+    else number();
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : undefined;
+  } catch (offset) {
+    return offset as number;
+  }
+}
+
+/** Where `JSON.parse` failed, as `line L, column C`. */
 function jsonPosition(text: string, error: unknown): string | undefined {
   const message = error instanceof Error ? error.message : "";
   const m = /position (\d+)/.exec(message);
-  if (m !== null) {
-    const { line, column } = lineColumn(text, Number(m[1]));
-    return `line ${line}, column ${column}`;
-  }
-  if (/end of JSON input/i.test(message)) {
-    const { line, column } = lineColumn(text, text.length);
-    return `line ${line}, column ${column} (unexpected end)`;
-  }
-  return undefined;
+  const offset = m !== null ? Number(m[1]) : jsonErrorOffset(text);
+  if (offset === undefined) return undefined;
+  const { line, column } = lineColumn(text, offset);
+  return offset >= text.trimEnd().length
+    ? `line ${line}, column ${column} (unexpected end)`
+    : `line ${line}, column ${column}`;
 }
 
 /** Parses JSON text; a syntax error is an {@link InputError} naming `source` and the position. */

@@ -240,6 +240,16 @@ describe("lib/ticket/schema", function () {
       }
     });
 
+    it("finds the position where V8 reports none (an unexpected token)", async function () {
+      const path = join(dir, "token.json");
+      await writeFile(path, '{\n  "senderReference": "AM-1",\n  "isin": ,\n}\n');
+      const error = await readTradeFile(path).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(InputError);
+      expect((error as InputError).shortMessage).to.equal(
+        `${path}: not valid JSON at line 3, column 11`,
+      );
+    });
+
     it("names the file when it is missing, empty or a directory", async function () {
       const empty = join(dir, "empty.json");
       await writeFile(empty, "");

@@ -116,7 +116,8 @@ describe("tasks: one readable line for every bad input, and nothing half-done", 
       task: "ticket:create",
       options: { as: "asset-manager", file: "broken.json", route: ROUTE },
       actor: "asset-manager",
-      expected: /^\/.*broken\.json: not valid JSON \(.*\) — fix the JSON syntax/,
+      expected:
+        /^\/.*broken\.json: not valid JSON at line 3, column 11 \(.*\) — fix the JSON syntax/,
     },
     {
       title: "invalid ticket: bad ISIN check digit",
