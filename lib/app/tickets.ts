@@ -127,7 +127,7 @@ async function storeThenSend<T>(
   } catch (error) {
     // Remove only what this attempt wrote: an entry already at one of these places (a version
     // sealed by an earlier attempt whose transaction may still be pending) stays untouched.
-    await removeOwnEntries(app, sealed);
+    await removeSealed(app.store, sealed).catch(() => undefined);
     if (error instanceof StoreConflictError) {
       throw new StoreConflictError(
         `${sealed.id} version ${sealed.version} is already sealed in the store`,
@@ -153,17 +153,6 @@ async function storeThenSend<T>(
   // The transaction landed: push each recipient's set to its store (queued if unreachable).
   await app.delivery?.afterSend(sealed, app.out);
   return result;
-}
-
-async function removeOwnEntries(app: App, sealed: SealedTicket | SealedNote): Promise<void> {
-  for (const entry of [...sealed.envelopes, ...sealed.decoys]) {
-    const stored = await app.store
-      .get(sealed.id, sealed.version, entry.locator)
-      .catch(() => undefined);
-    if (stored !== undefined && Buffer.from(stored).equals(Buffer.from(entry.bytes))) {
-      await app.store.remove(sealed.id, sealed.version, entry.locator).catch(() => undefined);
-    }
-  }
 }
 
 // ------------------------------------------------------------------------------------ create

@@ -243,29 +243,29 @@ export function sealNote(input: SealNoteInput): SealedNote {
   };
 }
 
+/** What a sealed ticket or note puts in the store. */
+export interface StoredSet {
+  id: string;
+  version: number;
+  envelopes: readonly SealedEnvelope[];
+  decoys: readonly SealedEnvelope[];
+}
+
 /** Writes a sealed ticket or note (envelopes and decoys, in random order) to the store. */
-export async function storeSealed(
-  store: EnvelopeStore,
-  sealed: {
-    id: string;
-    version: number;
-    envelopes: readonly SealedEnvelope[];
-    decoys: readonly SealedEnvelope[];
-  },
-): Promise<void> {
+export async function storeSealed(store: EnvelopeStore, sealed: StoredSet): Promise<void> {
   await storeSet(store, sealed.id, sealed.version, sealed);
 }
 
-/** Removes a sealed ticket or note from the store (orphans of a failed transaction). */
-export async function removeSealed(
-  store: EnvelopeStore,
-  sealed: {
-    id: string;
-    version: number;
-    envelopes: readonly SealedEnvelope[];
-    decoys: readonly SealedEnvelope[];
-  },
-): Promise<void> {
-  for (const e of [...sealed.envelopes, ...sealed.decoys])
-    await store.remove(sealed.id, sealed.version, e.locator);
+/**
+ * Removes what a sealed ticket or note wrote (orphans of a failed transaction or write). An entry
+ * at one of its places that holds other bytes — written by an earlier attempt whose transaction
+ * may still be pending — is left alone.
+ */
+export async function removeSealed(store: EnvelopeStore, sealed: StoredSet): Promise<void> {
+  for (const e of [...sealed.envelopes, ...sealed.decoys]) {
+    const stored = await store.get(sealed.id, sealed.version, e.locator).catch(() => undefined);
+    if (stored !== undefined && Buffer.from(stored).equals(Buffer.from(e.bytes))) {
+      await store.remove(sealed.id, sealed.version, e.locator);
+    }
+  }
 }
