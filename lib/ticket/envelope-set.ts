@@ -452,16 +452,39 @@ async function openByTicketKey(
   }
   // 3. Decrypts.
   const opened = asPayload(decryptPayload(match.key, envelope.ciphertext, where), where);
-  // 4. Binding.
+  // 4. Binding, 5. commitment.
+  return bindAndCommit(
+    input,
+    opened,
+    { me, id, ticketKey, locator, bytes, keyVersion: match.key.version },
+    where,
+  );
+}
+
+/** Steps 4 and 5 of opening: the binding, then the set against its on-chain commitment. */
+async function bindAndCommit(
+  input: OpenSetInput,
+  opened: ReturnType<typeof asPayload>,
+  at: {
+    me: Reader;
+    id: string;
+    ticketKey: string;
+    locator: string;
+    bytes: Uint8Array;
+    keyVersion: number;
+  },
+  where: string,
+): Promise<OpenedSet> {
+  const { me, id, ticketKey, locator, bytes, keyVersion } = at;
+  const { kind, version } = input;
   checkBinding(opened, { kind, ticketKey, version, me: me.address, id, locator }, where);
-  // 5. Commitment.
   await checkCommitment(input, opened, { locator, bytes }, id, ticketKey);
   return {
     id,
     ticketKey,
     version,
     locator,
-    keyVersion: match.key.version,
+    keyVersion,
     binding: opened.binding,
     body: opened.body,
   };
@@ -513,17 +536,12 @@ async function openById(input: OpenSetInput, me: Reader, id: string): Promise<Op
           hint: "an envelope was moved in the store; fetch the right one from another replica",
         });
       }
-      checkBinding(opened, { kind, ticketKey, version, me: me.address, id, locator }, where);
-      await checkCommitment(input, opened, { locator, bytes }, id, ticketKey);
-      return {
-        id,
-        ticketKey,
-        version,
-        locator,
-        keyVersion: key.version,
-        binding: opened.binding,
-        body: opened.body,
-      };
+      return bindAndCommit(
+        input,
+        opened,
+        { me, id, ticketKey, locator, bytes, keyVersion: key.version },
+        where,
+      );
     }
   }
   throw notAParty();
