@@ -18,6 +18,7 @@ import userConfig from "../../hardhat.config.js";
 import { taskMode } from "../../lib/cli/output.js";
 import { DEV_ACCOUNTS, rpc } from "../helpers/anvil.js";
 import { stopByPid } from "../helpers/process.js";
+import type { Notice } from "../../lib/app/watch.js";
 
 export const ROOT = hre.config.paths.root;
 const BIN = path.join(ROOT, "node_modules", ".bin");
@@ -249,14 +250,7 @@ export function json<T = Record<string, unknown>>(result: RunResult): T {
 }
 
 /** The JSON lines `ticket:watch --json` printed. */
-export function notices(stdout: string): Array<{
-  kind: string;
-  id?: string;
-  ticketKey: string;
-  block: number;
-  logIndex: number;
-  text: string;
-}> {
+export function notices(stdout: string): Array<Omit<Notice, "event">> {
   return stdout
     .split("\n")
     .filter((l) => l.trim().startsWith("{"))
