@@ -37,7 +37,7 @@ import {
   type SealedTree,
   type TreeRecipient,
 } from "../lib/ticket/envelope-tree.js";
-import { parseTrade } from "../lib/ticket/schema.js";
+import { largestTrade } from "../lib/ticket/envelope-budget.js";
 import {
   PUSH_FORMAT,
   pushSetV2,
@@ -96,28 +96,7 @@ const recipient = (p: (typeof parties)[number], role: "originator" | "route"): T
   role,
 });
 
-const trade = parseTrade({
-  senderReference: "A".repeat(16),
-  function: "NEWM",
-  direction: "RECE",
-  payment: "APMT",
-  tradeDate: "2024-05-13",
-  settlementDate: "2024-05-15",
-  isin: "JP3633400001",
-  instrumentDescription: "\u0001".repeat(140),
-  quantity: { type: "UNIT", amount: "1234567.1234567" },
-  dealPrice: { type: "ACTU", amount: "1234567.1234567", currency: "USD" },
-  settlementAmount: { amount: "123456789012.34", currency: "USD" },
-  deliveringAgent: "NOMUJPJTXXX",
-  receivingAgent: "BOTKJPJTXXX",
-  seller: "NOMUJPJTAAA",
-  buyer: "BOTKJPJTBBB",
-  placeOfSettlement: "JJSDJPJTXXX",
-  safekeepingAccount: "'".repeat(35),
-  placeOfTrade: "XTKS",
-  commonReference: "B".repeat(16),
-  settlementParameters: { transactionType: "TRAD", partialSettlement: "NPAR", hold: false },
-});
+const trade = largestTrade();
 
 /** A ticket set from the originator to the CSD and `others` more route parties. */
 function ticket(ticketKey: string, others: number): SealedTree {

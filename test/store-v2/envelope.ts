@@ -25,32 +25,17 @@ import {
   sealTree,
   SET_SIZE,
 } from "../../lib/ticket/envelope-tree.js";
-import {
-  asRecipient,
-  largestBinding,
-  largestTicketBody,
-  latest,
-  originator,
-  returnBody,
-  route,
-  TICKET_KEY,
-  ticketSet,
-} from "./helpers.js";
+import { largestReturnPayload, largestTicketPayload } from "../../lib/ticket/envelope-budget.js";
+import { asRecipient, latest, originator, route, TICKET_KEY, ticketSet } from "./helpers.js";
 
 const pub = (hex: string) => Buffer.from(hex.slice(2), "hex");
 
 describe("v2 envelope: one fixed size", function () {
   it("fits the largest ticket the schema allows with an 8-party route, with room to spare", function () {
-    const size = canonicalBytes({
-      binding: largestBinding("ticket"),
-      body: largestTicketBody(),
-    }).length;
+    const size = canonicalBytes(largestTicketPayload()).length;
     expect(size).to.be.at.most(MAX_PAYLOAD_BYTES);
     expect(MAX_PAYLOAD_BYTES - size, "spare bytes").to.be.at.least(600);
-    const sealed = sealCiphertext(pub(latest(originator).publicKey), {
-      binding: largestBinding("ticket"),
-      body: largestTicketBody(),
-    });
+    const sealed = sealCiphertext(pub(latest(originator).publicKey), largestTicketPayload());
     expect(sealed.length).to.equal(CIPHERTEXT_SIZE);
   });
 
@@ -63,10 +48,7 @@ describe("v2 envelope: one fixed size", function () {
       "😀".repeat(MAX_NOTE_BYTES / 4),
     ]) {
       expect(checkNoteSize(note)).to.equal(note);
-      const size = canonicalBytes({
-        binding: largestBinding("return"),
-        body: returnBody(note),
-      }).length;
+      const size = canonicalBytes(largestReturnPayload(note)).length;
       expect(size, JSON.stringify(note.slice(0, 2))).to.be.at.most(MAX_PAYLOAD_BYTES);
     }
   });
@@ -95,7 +77,10 @@ describe("v2 envelope: one fixed size", function () {
             asRecipient(originator, "originator"),
             ...route.slice(0, length).map((p) => asRecipient(p)),
           ],
-          body: kind === "ticket" ? { tiny: 1 } : returnBody("n".repeat(MAX_NOTE_CHARACTERS)),
+          body:
+            kind === "ticket"
+              ? { tiny: 1 }
+              : largestReturnPayload("n".repeat(MAX_NOTE_CHARACTERS)).body,
         });
         expect(set.entries).to.have.length(SET_SIZE);
         for (const e of set.entries) expect(e.bytes.length).to.equal(ENVELOPE_SIZE);
@@ -104,7 +89,7 @@ describe("v2 envelope: one fixed size", function () {
   });
 
   it("opens the committed ciphertext to the recipient's payload", function () {
-    const payload = { binding: largestBinding("ticket"), body: largestTicketBody() };
+    const payload = largestTicketPayload();
     const sealed = sealCiphertext(pub(latest(originator).publicKey), payload);
     expect(openCiphertext(latest(originator).privateKey, sealed, "x")).to.deep.equal(
       JSON.parse(new TextDecoder().decode(canonicalBytes(payload))),

@@ -4,9 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { keyPairFromSeed } from "../../lib/crypto/keys.js";
-import { parseTrade, type Trade } from "../../lib/ticket/schema.js";
+import { largestTrade } from "../../lib/ticket/envelope-budget.js";
 import {
-  MAX_REASONS,
   sealTree,
   type SealedTree,
   type TreeEntry,
@@ -40,74 +39,6 @@ export const asRecipient = (
 });
 
 export const TICKET_KEY = `0x${"7e".repeat(32)}`;
-
-/** The largest trade the schema accepts: every optional field, every string at its longest and worst escaping. */
-export function largestTrade(): Trade {
-  return parseTrade({
-    senderReference: "A".repeat(16),
-    function: "NEWM",
-    direction: "RECE",
-    payment: "APMT",
-    tradeDate: "2024-05-13",
-    settlementDate: "2024-05-15",
-    isin: "JP3633400001",
-    // 140 control characters: each is 6 bytes (\u0001) in JSON, the most a character can take.
-    instrumentDescription: "\u0001".repeat(140),
-    quantity: { type: "UNIT", amount: "1234567.1234567" },
-    dealPrice: { type: "ACTU", amount: "1234567.1234567", currency: "USD" },
-    settlementAmount: { amount: "123456789012.34", currency: "USD" },
-    deliveringAgent: "NOMUJPJTXXX",
-    receivingAgent: "BOTKJPJTXXX",
-    seller: "NOMUJPJTAAA",
-    buyer: "BOTKJPJTBBB",
-    placeOfSettlement: "JJSDJPJTXXX",
-    safekeepingAccount: "'".repeat(35),
-    placeOfTrade: "XTKS",
-    commonReference: "B".repeat(16),
-    settlementParameters: { transactionType: "TRAD", partialSettlement: "NPAR", hold: false },
-  });
-}
-
-const ADDRESS = `0x${"Ab".repeat(20)}`;
-const HASH = `0x${"cd".repeat(32)}`;
-
-/**
- * The largest ticket body with an 8-party route, with room for what the stealth route adds
- * (the eight one-time addresses and the announcement's ephemeral key).
- */
-export const largestTicketBody = () => ({
-  format: "sr-ticket/2",
-  id: "T-AAAA-BBBB-CCCC",
-  secret: HASH,
-  ticketKey: HASH,
-  version: 0xffffffff,
-  originator: ADDRESS,
-  route: Array(8).fill(ADDRESS),
-  oneTimeRoute: Array(8).fill(ADDRESS),
-  ephemeralKey: HASH,
-  trade: largestTrade(),
-  salt: HASH,
-});
-
-/** The largest return body: eight reason codes and a note. */
-export const returnBody = (note: string) => ({
-  format: "sr-return/2",
-  id: "T-AAAA-BBBB-CCCC",
-  ticketKey: HASH,
-  version: 0xffffffff,
-  author: ADDRESS,
-  step: 255,
-  reasons: Array(MAX_REASONS).fill({ qualifier: "NMAT", code: "DDAT" }),
-  note,
-});
-
-export const largestBinding = (kind: "ticket" | "return") => ({
-  kind,
-  ticketKey: HASH,
-  version: 0xffffffff,
-  recipient: ADDRESS,
-  role: "originator",
-});
 
 /** A ticket set from the originator to itself and `routeParties`. */
 export function ticketSet(routeParties: TestParty[] = route.slice(0, 3), version = 1): SealedTree {
