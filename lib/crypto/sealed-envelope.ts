@@ -3,7 +3,8 @@
  * with its reason codes and note, a decoy — is exactly {@link ENVELOPE_SIZE} bytes, and nothing
  * in it is in clear but a fresh ephemeral public key:
  *
- *   offset 0     ECIES to the recipient (./ecies.ts: x25519, HKDF-SHA256, XChaCha20-Poly1305)
+ *   offset 0     ECIES to the recipient (./ecies-native.ts, the format of ./ecies.ts: x25519,
+ *                  HKDF-SHA256, XChaCha20-Poly1305)
  *                  ephemeral public key E (32) ‖ nonce (24) ‖ tag (16) ‖ sealed frame (3,688)
  *                  frame = uint32be(length) ‖ RFC 8785 JSON ‖ zero padding
  *   offset 3,760 sealed proof: ChaCha20-Poly1305(proofKey, zero nonce, 320 bytes) ‖ tag (16)
@@ -24,7 +25,8 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:cr
 
 import { CryptoError, TamperError } from "../errors.js";
 import { canonicalBytes } from "./canonical.js";
-import { ECIES_OVERHEAD, eciesDecrypt, eciesEncrypt } from "./ecies.js";
+import { ECIES_OVERHEAD } from "./ecies.js";
+import { eciesOpen, eciesSeal } from "./ecies-native.js";
 import { framePayload, unframePayload } from "./envelope.js";
 import { x25519KeyPair } from "./x25519.js";
 
@@ -58,7 +60,7 @@ export function payloadBytes(payload: unknown): Uint8Array {
 
 /** The committed ciphertext of `payload` to `recipientPublicKey`: {@link CIPHERTEXT_SIZE} bytes. */
 export function sealCiphertext(recipientPublicKey: Uint8Array, payload: unknown): Uint8Array {
-  return eciesEncrypt(recipientPublicKey, framePayload(payloadBytes(payload), FRAME_SIZE));
+  return eciesSeal(recipientPublicKey, framePayload(payloadBytes(payload), FRAME_SIZE));
 }
 
 /** A decoy's ciphertext: a fresh real public key, then random bytes. */
@@ -166,7 +168,7 @@ export function openCiphertext(
 ): unknown {
   let frame: Uint8Array;
   try {
-    frame = eciesDecrypt(privateKey, ciphertext);
+    frame = eciesOpen(privateKey, ciphertext);
   } catch (error) {
     throw new TamperError(`envelope ${where} does not decrypt`, {
       details: "the authentication tag does not match: the ciphertext was changed",

@@ -5,10 +5,14 @@
 import { randomBytes } from "node:crypto";
 
 import { expect } from "chai";
+import { decrypt as eciesjsDecrypt, encrypt as eciesjsEncrypt } from "eciesjs";
+import { Config } from "eciesjs/config";
 
 import { canonicalBytes } from "../../lib/crypto/canonical.js";
 import { CryptoError, InputError } from "../../lib/errors.js";
 import { x25519, x25519KeyPair } from "../../lib/crypto/x25519.js";
+import { ECIES_OVERHEAD } from "../../lib/crypto/ecies.js";
+import { eciesOpen, eciesSeal } from "../../lib/crypto/ecies-native.js";
 import {
   CIPHERTEXT_SIZE,
   decoyCiphertext,
@@ -93,6 +97,32 @@ describe("v2 envelope: one fixed size", function () {
     const sealed = sealCiphertext(pub(latest(originator).publicKey), payload);
     expect(openCiphertext(latest(originator).privateKey, sealed, "x")).to.deep.equal(
       JSON.parse(new TextDecoder().decode(canonicalBytes(payload))),
+    );
+  });
+
+  it("encrypts in eciesjs's x25519/xchacha20 format with native x25519, both ways", function () {
+    const config = new Config();
+    config.ellipticCurve = "x25519";
+    config.symmetricAlgorithm = "xchacha20";
+    const me = latest(originator);
+    for (const size of [0, 1, 1000, 3688]) {
+      const plaintext = randomBytes(size);
+      const ours = eciesSeal(pub(me.publicKey), plaintext);
+      expect(ours.length).to.equal(size + ECIES_OVERHEAD);
+      expect(Buffer.from(eciesjsDecrypt(me.privateKey, ours, config))).to.deep.equal(plaintext);
+      const theirs = eciesjsEncrypt(pub(me.publicKey), plaintext, config);
+      expect(Buffer.from(eciesOpen(me.privateKey, theirs))).to.deep.equal(plaintext);
+    }
+    const ciphertext = eciesSeal(pub(me.publicKey), randomBytes(64));
+    expect(() => eciesOpen(latest(route[0]).privateKey, ciphertext)).to.throw();
+    for (const at of [0, 40, 60, ECIES_OVERHEAD]) {
+      const changed = Uint8Array.from(ciphertext);
+      changed[at] ^= 1;
+      expect(() => eciesOpen(me.privateKey, changed), `byte ${at}`).to.throw();
+    }
+    expect(() => eciesSeal(Buffer.from(`01${"00".repeat(31)}`, "hex"), randomBytes(8))).to.throw(
+      CryptoError,
+      /low-order/,
     );
   });
 

@@ -44,7 +44,7 @@ describe("v2 embedded store (node:sqlite)", function () {
   it("refuses other bytes under a held locator and writes nothing of that set", function () {
     const first = ticketSet();
     store.putSet(entriesOf(first).slice(0, 1));
-    const second = entriesOf(ticketSet());
+    const second = entriesOf(ticketSet(undefined, 2));
     const conflicting = [
       ...second.slice(0, 4),
       { ...second[4], locator: first.entries[0].locator },
@@ -75,7 +75,7 @@ describe("v2 embedded store (node:sqlite)", function () {
   it("removes only its own bytes (orphans of a failed transaction)", function () {
     const set = entriesOf(ticketSet());
     store.putSet(set);
-    const other = entriesOf(ticketSet())[0];
+    const other = entriesOf(ticketSet(undefined, 2))[0];
     expect(store.removeSet([...set.slice(0, 3), { ...other, locator: set[3].locator }])).to.equal(
       3,
     );
