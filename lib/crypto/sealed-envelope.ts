@@ -32,8 +32,10 @@ import { x25519KeyPair } from "./x25519.js";
 
 /** One global bucket: the byte length of every envelope. */
 export const ENVELOPE_SIZE = 4096;
-/** Plaintext of the sealed proof: a 32-byte set seed and nine 32-byte leaves. */
-export const PROOF_PLAINTEXT_SIZE = 32 + 9 * 32;
+/** Envelopes in every set: the longest route (8) and the originator; decoys fill the rest. */
+export const SET_SIZE = 9;
+/** Plaintext of the sealed proof: a 32-byte set seed and the set's nine 32-byte leaves. */
+export const PROOF_PLAINTEXT_SIZE = 32 + SET_SIZE * 32;
 const TAG = 16;
 export const PROOF_SECTION_SIZE = PROOF_PLAINTEXT_SIZE + TAG;
 /** The committed part: the ECIES ciphertext of the padded frame. */

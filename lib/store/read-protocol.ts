@@ -16,8 +16,7 @@ import { z } from "zod";
 
 import { InputError, StoreError } from "../errors.js";
 import { LOCATOR_V2_PATTERN, READ_TOKEN_PATTERN, SET_KINDS } from "../crypto/read-token.js";
-import { ENVELOPE_SIZE } from "../crypto/sealed-envelope.js";
-import { SET_SIZE } from "../ticket/envelope-tree.js";
+import { ENVELOPE_SIZE, SET_SIZE } from "../crypto/sealed-envelope.js";
 
 export const PUSH_FORMAT = "sr-push/2";
 export const READ_FORMAT = "sr-read/2";

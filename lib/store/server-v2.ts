@@ -53,7 +53,7 @@ export interface RateLimit {
 }
 
 export const DEFAULT_PUSH_LIMIT: RateLimit = { perSecond: 20, burst: 40 };
-export const DEFAULT_PUSH_TOTAL_LIMIT: RateLimit = { perSecond: 200, burst: 400 };
+export const DEFAULT_PUSH_TOTAL_LIMIT: RateLimit = { perSecond: 100, burst: 200 };
 export const DEFAULT_READ_LIMIT: RateLimit = { perSecond: 100, burst: 200 };
 
 /** Token buckets by key (a client address), at most `maxKeys` remembered (oldest dropped). */

@@ -51,11 +51,10 @@ import {
   PROOF_PLAINTEXT_SIZE,
   sealCiphertext,
   sealProof,
+  SET_SIZE,
   splitEnvelope,
 } from "../crypto/sealed-envelope.js";
 
-/** Envelopes in every set: the longest route (8) and the originator. */
-export const SET_SIZE = 9;
 export const LEAF_DOMAIN = "SettlementRegistry/envelope-leaf/v2";
 const BLIND_DOMAIN = "sr-leaf-blind/2";
 

@@ -21,13 +21,13 @@ import {
   openCiphertext,
   PROOF_SECTION_SIZE,
   sealCiphertext,
+  SET_SIZE,
 } from "../../lib/crypto/sealed-envelope.js";
 import {
   checkNoteSize,
   MAX_NOTE_BYTES,
   MAX_NOTE_CHARACTERS,
   sealTree,
-  SET_SIZE,
 } from "../../lib/ticket/envelope-tree.js";
 import { largestReturnPayload, largestTicketPayload } from "../../lib/ticket/envelope-budget.js";
 import { asRecipient, latest, originator, route, TICKET_KEY, ticketSet } from "./helpers.js";

@@ -2,7 +2,7 @@
  * The embedded store on node:sqlite: a set per transaction, never an overwrite, nothing
  * half-written, no clue in any name, private files. And the party's own index.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -134,19 +134,57 @@ describe("v2 embedded store (node:sqlite)", function () {
     expect(mode(join(dir, "envelopes.sqlite"))).to.equal(0o600);
   });
 
+  it("keeps whole sets only when the writing process is killed mid-write", async function () {
+    store.close();
+    const dir = join(folder.path, "store");
+    const writer = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `const { randomBytes } = await import("node:crypto");
+         const { writeSync } = await import("node:fs");
+         const { SqliteEnvelopeStore } = await import("./lib/store/sqlite.ts");
+         const store = SqliteEnvelopeStore.open(${JSON.stringify(dir)});
+         for (let i = 0; ; i++) {
+           store.putSet(Array.from({ length: 9 }, () => ({
+             locator: randomBytes(16).toString("hex"), bytes: randomBytes(${ENVELOPE_SIZE}) })));
+           if (i === 5) writeSync(1, "ready\\n");
+         }`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve) => writer.stdout!.once("data", () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    writer.kill("SIGKILL");
+    await new Promise((resolve) => writer.once("exit", resolve));
+    store = SqliteEnvelopeStore.open(dir);
+    const db = (store as unknown as { db: { prepare(s: string): { get(): object } } }).db;
+    expect(Object.values(db.prepare("PRAGMA integrity_check").get())[0]).to.equal("ok");
+    expect(store.count()).to.be.greaterThan(9 * 5);
+    expect(store.count() % 9, "only whole sets").to.equal(0);
+  });
+
   it("prints no ExperimentalWarning when loading node:sqlite", function () {
     const child = spawnSync(
       process.execPath,
       [
         "--import",
         "tsx",
+        "--input-type=module",
         "-e",
-        "const m = await import('./lib/store/sqlite.ts'); m.nodeSqlite(); process.emitWarning('other', 'ExperimentalWarning');",
+        "const m = await import('./lib/store/sqlite.ts'); m.nodeSqlite(); process.emitWarning('another warning', 'ExperimentalWarning'); console.log('loaded');",
       ],
       { encoding: "utf8" },
     );
+    expect(child.status, child.stderr).to.equal(0);
+    expect(child.stdout).to.equal("loaded\n");
     expect(child.stderr).not.to.match(/SQLite is an experimental feature/);
-    expect(child.stderr, "other warnings still show").to.match(/other/);
+    expect(child.stderr, "other warnings still show").to.match(
+      /ExperimentalWarning: another warning/,
+    );
   });
 });
 
