@@ -20,10 +20,12 @@ import { randomBytes } from "node:crypto";
 import Fastify from "fastify";
 import { getBytes, keccak256, toUtf8Bytes } from "ethers";
 
+import { eciesDecrypt, eciesEncrypt } from "../lib/crypto/ecies.js";
 import { keyPairFromSeed, type VersionedKeyPair } from "../lib/crypto/keys.js";
 import { pairKey, readToken } from "../lib/crypto/read-token.js";
 import {
   ENVELOPE_SIZE,
+  FRAME_SIZE,
   MAX_PAYLOAD_BYTES,
   openCiphertext,
   openProof,
@@ -38,6 +40,7 @@ import {
   type TreeRecipient,
 } from "../lib/ticket/envelope-tree.js";
 import { largestTrade } from "../lib/ticket/envelope-budget.js";
+import { sealTicket } from "../lib/ticket/seal.js";
 import {
   PUSH_FORMAT,
   pushSetV2,
@@ -225,6 +228,7 @@ async function main() {
   const payload = { pad: "x".repeat(MAX_PAYLOAD_BYTES - 12) };
   const pub = Buffer.from(csd.key.publicKey.slice(2), "hex");
   const ciphertext = sealCiphertext(pub, payload);
+  const frame = new Uint8Array(FRAME_SIZE);
   const wrongPair = pairKey(key("stranger").privateKey, pub);
   const wrongToken = readToken(wrongPair, { ticketKey, version: 1, kind: "ticket" });
   const cost: [string, number][] = [
@@ -237,12 +241,34 @@ async function main() {
       await timed(50, (i) => ticket(`0x${i.toString(16).padStart(64, "0")}`, 7)),
     ],
     [
+      "today's sealTicket (format 1, with its trade commitment), 3-party route, same trade",
+      await timed(100, () =>
+        sealTicket({
+          trade,
+          originator: { address: originator.address, keyPair: originator.key },
+          route: parties.slice(1, 4).map((p) => ({
+            address: p.address,
+            publicKey: p.key.publicKey,
+            keyVersion: 1,
+          })),
+        }),
+      ),
+    ],
+    [
       "encrypt one envelope (ECIES of a full frame)",
       await timed(200, () => sealCiphertext(pub, payload)),
     ],
     [
       "decrypt one envelope (ECIES of a full frame)",
       await timed(200, () => openCiphertext(csd.key.privateKey, ciphertext, "x")),
+    ],
+    [
+      "the same with eciesjs's x25519 (today's lib/crypto/ecies.ts): encrypt",
+      await timed(200, () => eciesEncrypt(pub, frame)),
+    ],
+    [
+      "the same with eciesjs's x25519: decrypt",
+      await timed(200, () => eciesDecrypt(csd.key.privateKey, ciphertext)),
     ],
     [
       "open and verify own envelope, 1 × 1 key versions",
