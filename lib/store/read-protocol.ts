@@ -186,10 +186,22 @@ export async function pushSetV2(
 ): Promise<PushV2Result> {
   const response = await call(url, "/v2/sets", push, options);
   if (response.status !== 200 && response.status !== 201) throw await refusal(url, response);
-  const result = JSON.parse(
-    (await readBounded(response, MAX_JSON_ANSWER, "answer")).toString("utf8"),
-  ) as PushV2Result;
-  return { stored: Number(result.stored), existing: Number(result.existing) };
+  const text = (await readBounded(response, MAX_JSON_ANSWER, "answer")).toString("utf8");
+  let result: Partial<PushV2Result> | null;
+  try {
+    result = JSON.parse(text) as Partial<PushV2Result> | null;
+  } catch {
+    result = null;
+  }
+  if (!Number.isInteger(result?.stored) || !Number.isInteger(result?.existing)) {
+    throw new StoreError(
+      `the store at ${url} answered a push with something else than its result`,
+      {
+        hint: "the endpoint is not a settlement store of this version; check its URL",
+      },
+    );
+  }
+  return { stored: result!.stored!, existing: result!.existing! };
 }
 
 /** Reads envelopes by read token (hex), in order; `undefined` where the store holds none. */

@@ -220,11 +220,14 @@ export interface CommittedSetV2 {
 
 /**
  * The push check of a party's own store: the set must be committed on-chain (`lookup`, read over
- * the store's own connection; `undefined` if unknown: 404), hold an envelope for the store's
- * party that opens and verifies against that commitment (422 otherwise), and every envelope must
- * match its leaf in the proof (422, naming the first that does not). Keeps the party's own
- * envelope only (default): a copy of one party's store then shares no entry with another's,
- * which would tell who is on tickets together. `keep: "set"` keeps all nine.
+ * the store's own connection; `undefined` if unknown: 404) and hold an envelope for the store's
+ * party that opens and verifies against that commitment (422 otherwise, naming the damage).
+ *
+ * `keep: "own"` (default) keeps that envelope only, whatever the state of the other eight: a
+ * damaged envelope of another recipient does not cost this party its own, and a copy of one
+ * party's store shares no entry with another's (shared entries would tell who is on tickets
+ * together). `keep: "set"` keeps all nine and so requires each to match its leaf (422 naming the
+ * first that does not): a store never holds an entry it could not verify.
  */
 export function ownerVerifier(input: {
   owner: TreeReader;
@@ -272,8 +275,9 @@ export function ownerVerifier(input: {
       if (error instanceof SettlementError) throw new Refusal(422, error);
       throw error;
     }
+    if (input.keep !== "set") return entries.filter((e) => e.locator === own.locator);
     const { bad } = verifyEntries(own.proof, entries);
     if (bad.length > 0) throw new Refusal(422, new TamperError(bad[0].reason));
-    return input.keep === "set" ? entries : entries.filter((e) => e.locator === own.locator);
+    return entries;
   };
 }

@@ -48,6 +48,14 @@ const pushOf = (set: SealedTree, version = 1): PushV2 => ({
   })),
 });
 
+/** `push` with one byte of envelope `index` flipped at `at`. */
+function changed(push: PushV2, index: number, at: number): PushV2 {
+  const bytes = Buffer.from(push.envelopes[index].bytes, "base64");
+  bytes[at] ^= 1;
+  push.envelopes[index] = { ...push.envelopes[index], bytes: bytes.toString("base64") };
+  return push;
+}
+
 const tokenOf = (set: SealedTree, who: { address: string }) =>
   set.entries.find((e) => e.recipient === who.address)!.token!;
 
@@ -155,7 +163,7 @@ describe("v2 store server", function () {
     expect(await readEnvelopesV2(url, [tokenOf(set, route[1])])).to.deep.equal([undefined]);
   });
 
-  it("refuses sets the chain does not know, sets without the party's envelope, and changed envelopes, writing nothing", async function () {
+  it("refuses sets the chain does not know, sets without the party's envelope, and a damaged own envelope", async function () {
     chain.clear();
     expect((await post("/v2/sets", pushOf(set))).statusCode).to.equal(404);
     chain.set(1, set.commitment);
@@ -166,30 +174,45 @@ describe("v2 store server", function () {
     expect(r1.statusCode).to.equal(422);
     expect(r1.json().error.message).to.match(/no envelope for this store's party/);
 
+    const own = set.entries.findIndex((e) => e.recipient === csd.address);
+    for (const at of [0, 700, ENVELOPE_SIZE - 1]) {
+      const r2 = await post("/v2/sets", changed(pushOf(set), own, at));
+      expect(r2.statusCode).to.equal(422);
+      expect(r2.json().error.message).to.contain(
+        `your envelope ${set.entries[own].locator} is damaged`,
+      );
+    }
+    expect(store.count()).to.equal(0);
+  });
+
+  it("keeps its party's envelope when another recipient's or a decoy is damaged", async function () {
+    const other = set.entries.findIndex((e) => e.recipient === route[1].address);
+    const decoy = set.entries.findIndex((e) => e.token === undefined);
+    const r = await post("/v2/sets", changed(changed(pushOf(set), other, 700), decoy, 5));
+    expect(r.statusCode).to.equal(201);
+    expect(store.get(set.entries.find((e) => e.recipient === csd.address)!.locator)).not.to.equal(
+      undefined,
+    );
+  });
+
+  it("keeping whole sets, refuses a set with any damaged envelope, naming it, and writes nothing", async function () {
+    await start({
+      verifyPush: ownerVerifier({
+        owner: { address: csd.address, keys: csd.keys },
+        lookup: async () => ({ commitment: set.commitment, senderKeys: keysOf(originator) }),
+        keep: "set",
+      }),
+    });
     for (const target of [
       set.entries.findIndex((e) => e.recipient === route[1].address),
       set.entries.findIndex((e) => e.token === undefined),
     ]) {
-      const body = pushOf(set);
-      const bytes = Buffer.from(body.envelopes[target].bytes, "base64");
-      bytes[700] ^= 1;
-      body.envelopes[target].bytes = bytes.toString("base64");
-      const r = await post("/v2/sets", body);
+      const r = await post("/v2/sets", changed(pushOf(set), target, 700));
       expect(r.statusCode).to.equal(422);
       expect(r.json().error.message).to.contain(
         `envelope ${set.entries[target].locator} is not in this set as sealed`,
       );
     }
-    const own = set.entries.findIndex((e) => e.recipient === csd.address);
-    const body = pushOf(set);
-    const bytes = Buffer.from(body.envelopes[own].bytes, "base64");
-    bytes[ENVELOPE_SIZE - 1] ^= 1;
-    body.envelopes[own].bytes = bytes.toString("base64");
-    const r2 = await post("/v2/sets", body);
-    expect(r2.statusCode).to.equal(422);
-    expect(r2.json().error.message).to.contain(
-      `your envelope ${set.entries[own].locator} is damaged`,
-    );
     expect(store.count()).to.equal(0);
   });
 
@@ -304,6 +327,16 @@ describe("v2 store client: bounded answers", function () {
     };
     expect((await failure(pushSetV2(url, { format: PUSH_FORMAT } as PushV2))).message).to.equal(
       `the store at ${url} refused: HTTP 500`,
+    );
+  });
+
+  it("refuses a push answer that is not the store's result", async function () {
+    answer = (res) => {
+      res.writeHead(201, { "content-type": "text/html" });
+      res.end("<html>welcome</html>");
+    };
+    expect((await failure(pushSetV2(url, { format: PUSH_FORMAT } as PushV2))).message).to.match(
+      /answered a push with something else than its result/,
     );
   });
 
