@@ -88,6 +88,16 @@ describe("v2 store server", function () {
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   }
 
+  /** Restarts the routes so that they keep whole sets. */
+  const startKeepingSets = () =>
+    start({
+      verifyPush: ownerVerifier({
+        owner: { address: csd.address, keys: csd.keys },
+        lookup: async () => ({ commitment: set.commitment, senderKeys: keysOf(originator) }),
+        keep: "set",
+      }),
+    });
+
   beforeEach(async function () {
     folder = await tempFolder();
     store = SqliteEnvelopeStore.open(join(folder.path, "store"));
@@ -128,13 +138,7 @@ describe("v2 store server", function () {
   });
 
   it("keeps the whole set when told to", async function () {
-    await start({
-      verifyPush: ownerVerifier({
-        owner: { address: csd.address, keys: csd.keys },
-        lookup: async () => ({ commitment: set.commitment, senderKeys: keysOf(originator) }),
-        keep: "set",
-      }),
-    });
+    await startKeepingSets();
     expect(await pushSetV2(url, pushOf(set))).to.deep.equal({ stored: 9, existing: 0 });
   });
 
@@ -196,13 +200,7 @@ describe("v2 store server", function () {
   });
 
   it("keeping whole sets, refuses a set with any damaged envelope, naming it, and writes nothing", async function () {
-    await start({
-      verifyPush: ownerVerifier({
-        owner: { address: csd.address, keys: csd.keys },
-        lookup: async () => ({ commitment: set.commitment, senderKeys: keysOf(originator) }),
-        keep: "set",
-      }),
-    });
+    await startKeepingSets();
     for (const target of [
       set.entries.findIndex((e) => e.recipient === route[1].address),
       set.entries.findIndex((e) => e.token === undefined),
