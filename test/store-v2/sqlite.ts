@@ -3,7 +3,8 @@
  * half-written, no clue in any name, private files. And the party's own index.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 import { expect } from "chai";
@@ -12,7 +13,16 @@ import { InputError, StoreConflictError } from "../../lib/errors.js";
 import { ENVELOPE_SIZE } from "../../lib/crypto/sealed-envelope.js";
 import { PartyIndex } from "../../lib/store/party-index.js";
 import { nodeSqlite, SqliteEnvelopeStore } from "../../lib/store/sqlite.js";
-import { entriesOf, tempFolder, ticketSet } from "./helpers.js";
+import { sealTree } from "../../lib/ticket/envelope-tree.js";
+import {
+  asRecipient,
+  entriesOf,
+  latest,
+  originator,
+  route,
+  tempFolder,
+  ticketSet,
+} from "./helpers.js";
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 
@@ -121,6 +131,47 @@ describe("v2 embedded store (node:sqlite)", function () {
       )[0];
     expect(pragma("journal_mode")).to.equal("wal");
     expect(pragma("synchronous")).to.equal(2); // FULL
+  });
+
+  it("holds nothing in its files that names a ticket, a party, a version or a length", function () {
+    const sets = [];
+    const keys: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const kind = i % 3 === 0 ? "return" : "ticket";
+      const ticketKey = `0x${randomBytes(32).toString("hex")}`;
+      keys.push(ticketKey);
+      sets.push(
+        sealTree({
+          kind,
+          ticketKey,
+          version: 1 + (i % 4),
+          sender: latest(originator),
+          recipients: [
+            asRecipient(originator, "originator"),
+            ...route.slice(0, 1 + (i % 8)).map((p) => asRecipient(p)),
+          ],
+          body: { id: `T-0000-0000-${String(i).padStart(4, "0")}`, note: "n".repeat(i * 100) },
+        }),
+      );
+      store.putSet(entriesOf(sets[i]));
+    }
+    store.close();
+    const dir = join(folder.path, "store");
+    const raw = Buffer.concat(readdirSync(dir).map((f) => readFileSync(join(dir, f))));
+    const needles = [
+      ...sets.flatMap((s) =>
+        s.entries.filter((e) => e.token).map((e) => Buffer.from(e.token!, "hex")),
+      ),
+      ...[originator, ...route].map((p) => Buffer.from(p.address.slice(2).toLowerCase())),
+      ...sets.map((_, i) => Buffer.from(`T-0000-0000-${String(i).padStart(4, "0")}`)),
+      ...keys.map((k) => Buffer.from(k.slice(2), "hex")),
+      ...keys.map((k) => Buffer.from(k.slice(2))),
+      Buffer.from("ticket"),
+      Buffer.from("return"),
+    ];
+    for (const n of needles) expect(raw.includes(n), n.toString("hex")).to.equal(false);
+    store = SqliteEnvelopeStore.open(dir);
+    expect(store.count()).to.equal(16 * 9);
   });
 
   it("tightens a data folder that exists with loose permissions", async function () {
