@@ -9,7 +9,8 @@
  * 2. unbounded answers — a read names at most nine tokens and its answer is exactly
  *    9 × 4,097 bytes at most; the client (`./read-protocol.ts`) reads no more than that;
  * 3. flooding — reads and pushes are rate-limited per client address, pushes also in total (each
- *    costs a chain read and a decryption).
+ *    costs a chain read and a decryption). The address is Fastify's `request.ip`: behind a
+ *    reverse proxy, give the app `trustProxy` so that clients are told apart.
  *
  * Writes: a push is one whole set (nine envelopes of one size), checked by `verifyPush` (from the
  * chain: {@link ownerVerifier}) and written in one transaction; the store never overwrites an
