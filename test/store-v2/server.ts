@@ -137,6 +137,20 @@ describe("v2 store server", function () {
     );
   });
 
+  it("takes the same set from eight writers at once exactly once, and different sets side by side", async function () {
+    const results = await Promise.all(Array.from({ length: 8 }, () => pushSetV2(url, pushOf(set))));
+    expect(results.reduce((n, r) => n + r.stored, 0)).to.equal(1);
+    expect(results.reduce((n, r) => n + r.existing, 0)).to.equal(7);
+    const more = [2, 3, 4, 5].map((version) => {
+      const s = ticketSet([csd], version);
+      chain.set(version, s.commitment);
+      return pushOf(s, version);
+    });
+    const stored = await Promise.all(more.map((p) => pushSetV2(url, p)));
+    expect(stored.map((r) => r.stored)).to.deep.equal([1, 1, 1, 1]);
+    expect(store.count()).to.equal(5);
+  });
+
   it("keeps the whole set when told to", async function () {
     await startKeepingSets();
     expect(await pushSetV2(url, pushOf(set))).to.deep.equal({ stored: 9, existing: 0 });
