@@ -272,7 +272,10 @@ export interface OpenedTree<B = Record<string, unknown>> {
   senderVersion: number;
   binding: TreeBinding;
   body: B;
-  /** Seed and leaves: lets the holder verify the set's other envelopes one by one. */
+  /**
+   * Seed and leaves: lets the holder verify the set's other envelopes one by one. Keep it in
+   * memory: beside a store it would link that store's ciphertexts to the on-chain root.
+   */
   proof: TreeProof;
 }
 
