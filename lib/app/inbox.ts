@@ -12,7 +12,7 @@ import type { PublicKeyVersions } from "../crypto/keys.js";
 import { locateTicket } from "../ticket/open.js";
 import type { RegistryClient } from "../chain/registry.js";
 import type { Actor, App } from "./context.js";
-import { notificationsFor } from "./events.js";
+import { notificationsFor } from "../chain/events.js";
 import { readJson, writeJson } from "./state.js";
 
 export interface InboxEntry {

@@ -32,7 +32,8 @@ import {
 import type { Trade } from "../ticket/schema.js";
 import { parseReason, type Reason } from "../reasons.js";
 import { resolvePartyOption, type Actor, type App } from "./context.js";
-import { commitmentsByVersion, ticketHistory, type HistoryEntry } from "./events.js";
+import { commitmentsByVersion, ticketHistory } from "../chain/events.js";
+import { describeEntry, type HistoryEntry } from "./history.js";
 import { keyOfTicket, publicKeysOf, rememberTicket, sameAddress } from "./inbox.js";
 import { readJson, writeJson } from "./state.js";
 
@@ -151,7 +152,7 @@ async function storeThenSend<T>(
     throw error;
   }
   // The transaction landed: push each recipient's set to its store (queued if unreachable).
-  await app.delivery?.afterSend(sealed, app.out);
+  await app.delivery?.afterSend(sealed, app);
   return result;
 }
 
@@ -372,7 +373,7 @@ async function deliverJournaled(app: App, journal: CreateJournal): Promise<void>
       decoys: set.decoys.map(fromJournal),
       plaintext: { originator: set.originator },
     },
-    app.out,
+    app,
   );
 }
 
@@ -502,7 +503,7 @@ export async function showTicket(app: App, actor: Actor, idInput: string): Promi
   }
 
   const enriched: TicketView["history"] = [];
-  for (const entry of history) {
+  for (const entry of history.map(describeEntry)) {
     const by = "by" in entry ? (await app.registry.party(entry.by)).name : undefined;
     let note: string | undefined;
     if (entry.kind === "returned" && !/^0x0+$/.test(entry.narrativeCommitment)) {

@@ -13,7 +13,8 @@ import type { Log } from "ethers";
 import type { OnChainTicket, PartyInfo } from "../chain/registry.js";
 import { describeError } from "../errors.js";
 import type { Actor, App } from "./context.js";
-import { parseHistoryLog, type HistoryEntry } from "./events.js";
+import { parseHistoryLog } from "../chain/events.js";
+import { describeEntry, type HistoryEntry } from "./history.js";
 import { syncInbox, type InboxEntry } from "./inbox.js";
 import { readJson, writeJson } from "./state.js";
 
@@ -195,7 +196,13 @@ export async function pollOnce(
     const entry = key === undefined ? undefined : mine.get(key);
     const parsed = entry === undefined ? undefined : parseHistoryLog(app.registry, log);
     if (entry !== undefined && parsed !== undefined) {
-      for (const notice of await noticesFor(app, actor, parsed, entry.key, entry.id)) {
+      for (const notice of await noticesFor(
+        app,
+        actor,
+        describeEntry(parsed),
+        entry.key,
+        entry.id,
+      )) {
         await deliver(notice);
         delivered++;
       }

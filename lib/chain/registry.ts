@@ -2,9 +2,6 @@
  * A thin client of the SettlementRegistry contract: typed calls, party names, and every revert
  * decoded from its custom error into one readable sentence.
  */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-
 import {
   Contract,
   decodeBytes32String,
@@ -16,10 +13,10 @@ import {
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
   type ErrorDescription,
-  type InterfaceAbi,
 } from "ethers";
 
 import type { SettlementRegistry } from "../../typechain-types/SettlementRegistry.js";
+import { SettlementRegistry__factory } from "../../typechain-types/factories/SettlementRegistry__factory.js";
 import { ChainError, ContractError, InputError, PartyError } from "../errors.js";
 
 export const TICKET_STATUS = ["none", "open", "returned", "completed", "cancelled"] as const;
@@ -59,25 +56,8 @@ export function encodePartyName(name: string): string {
   return encodeBytes32String(name);
 }
 
-/** Reads the registry ABI from Hardhat's artifacts (run `npx hardhat compile` first). */
-export async function loadRegistryAbi(root = process.cwd()): Promise<InterfaceAbi> {
-  const path = join(
-    root,
-    "artifacts",
-    "contracts",
-    "SettlementRegistry.sol",
-    "SettlementRegistry.json",
-  );
-  try {
-    return JSON.parse(await readFile(path, "utf8")).abi as InterfaceAbi;
-  } catch (cause) {
-    throw new ChainError("the SettlementRegistry artifact is missing", {
-      details: path,
-      hint: "run `npx hardhat compile`",
-      cause,
-    });
-  }
-}
+/** The registry's ABI, from the compiled artifact (typechain generates it on `hardhat compile`). */
+export const REGISTRY_ABI = SettlementRegistry__factory.abi;
 
 /** Context used to word errors: how to call a ticket key and a party address. */
 export interface Labels {
@@ -90,14 +70,18 @@ export class RegistryClient {
   private readonly parties = new Map<string, PartyInfo>();
   private ticketLabels = new Map<string, string>();
 
-  constructor(address: string, abi: InterfaceAbi, runner: ContractRunner) {
+  constructor(address: string, runner: ContractRunner) {
     this.address = getAddress(address);
-    this.contract = new Contract(this.address, abi, runner) as unknown as SettlementRegistry;
+    this.contract = new Contract(
+      this.address,
+      REGISTRY_ABI,
+      runner,
+    ) as unknown as SettlementRegistry;
   }
 
   /** The same registry used by another account (a party's signer). */
   connect(runner: ContractRunner): RegistryClient {
-    const other = new RegistryClient(this.address, this.contract.interface.fragments, runner);
+    const other = new RegistryClient(this.address, runner);
     for (const [k, v] of this.parties) other.parties.set(k, v);
     other.ticketLabels = this.ticketLabels;
     return other;

@@ -11,11 +11,11 @@ import { getAddress } from "ethers";
 import { describeError, StoreConflictError, StoreError, TamperError } from "../errors.js";
 import type { RegistryClient } from "../chain/registry.js";
 import type { EnvelopeKind } from "../crypto/locator.js";
-import type { EnvelopeStore } from "../store/types.js";
-import { notificationsFor, ticketHistory } from "../app/events.js";
-import { committedSet, senderKeys, type CommittedSet } from "./chain.js";
+import type { EnvelopeStore } from "../ticket/store.js";
+import { notificationsFor, ticketHistory } from "../chain/events.js";
+import { committedSet, senderKeys, type CommittedSet } from "../chain/committed-set.js";
 import { DEFAULT_TIMEOUT_MS, getEnvelope } from "./client.js";
-import { myLocators, openOwn, setMatches, type KeyHolder } from "./own.js";
+import { myLocators, openOwn, setMatches, type KeyHolder } from "../ticket/own.js";
 
 export interface SetRef {
   ticketKey: string;

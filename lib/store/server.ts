@@ -22,8 +22,8 @@ import {
 import type { RegistryClient } from "../chain/registry.js";
 import { LOCATOR_PATTERN } from "../crypto/locator.js";
 import { verifyEnvelope } from "../ticket/envelope-commitment.js";
-import { committedSet, holdsSet, senderKeys, type CommittedSet } from "../delivery/chain.js";
-import { myLocators, openOwn, type KeyHolder } from "../delivery/own.js";
+import { committedSet, holdsSet, senderKeys, type CommittedSet } from "../chain/committed-set.js";
+import { myLocators, openOwn, type KeyHolder } from "../ticket/own.js";
 import { FolderStore } from "./folder.js";
 import {
   DEFAULT_BODY_LIMIT,

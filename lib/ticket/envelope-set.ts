@@ -27,7 +27,7 @@ import {
   type VersionedKeyPair,
 } from "../crypto/keys.js";
 import { computeLocator, type EnvelopeKind } from "../crypto/locator.js";
-import type { EnvelopeStore } from "../store/types.js";
+import type { EnvelopeStore } from "./store.js";
 import {
   blindingLeaf,
   envelopeCommitment,

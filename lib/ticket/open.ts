@@ -8,7 +8,7 @@ import { getAddress } from "ethers";
 
 import { TamperError } from "../errors.js";
 import type { PublicKeyVersions } from "../crypto/keys.js";
-import type { EnvelopeStore } from "../store/types.js";
+import type { EnvelopeStore } from "./store.js";
 import { tradeCommitment } from "./commitment.js";
 import { locateEnvelope, openSet, type Reader, type SenderKeys } from "./envelope-set.js";
 import { NOTE_FORMAT, TICKET_FORMAT, type NotePlaintext, type TicketPlaintext } from "./seal.js";

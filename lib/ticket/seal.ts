@@ -7,7 +7,7 @@ import { getAddress, hexlify } from "ethers";
 
 import { InputError } from "../errors.js";
 import type { VersionedKeyPair } from "../crypto/keys.js";
-import type { EnvelopeStore } from "../store/types.js";
+import type { EnvelopeStore } from "./store.js";
 import { tradeCommitment } from "./commitment.js";
 import { sealSet, storeSet, type SealedEnvelope, type SetRecipient } from "./envelope-set.js";
 import {

@@ -25,7 +25,7 @@ import {
   type AnvilNode,
   type PrivateChain,
   type RpcProxy,
-} from "../helpers/anvil.js";
+} from "../../lib/testing/anvil.js";
 
 const [admin, ...others] = DEV_ACCOUNTS;
 

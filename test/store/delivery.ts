@@ -20,7 +20,13 @@ import { ChainError, InputError } from "../../lib/errors.js";
 import { fetchSet, recoverStore } from "../../lib/delivery/replica.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
 import { newTicketId } from "../../lib/ticket/id.js";
-import { ROUTE, runCli, startConsortium, type Consortium, type Name } from "./helpers.js";
+import {
+  ROUTE,
+  runCli,
+  startConsortium,
+  type Consortium,
+  type Name,
+} from "../../lib/testing/consortium.js";
 
 async function snapshot(root: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();

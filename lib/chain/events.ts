@@ -1,11 +1,11 @@
 /**
  * Reading the registry's events: a ticket's history, and the tickets that concern a party
- * (found through indexed topics, never by scanning every ticket).
+ * (found through indexed topics, never by scanning every ticket). Reason codes come out as the
+ * chain holds them; what they mean is the ticket layer's vocabulary (`lib/reasons.ts`).
  */
 import { zeroPadValue, type Log, type LogDescription } from "ethers";
 
-import type { RegistryClient } from "../chain/registry.js";
-import { describeReason } from "../reasons.js";
+import type { RegistryClient } from "./registry.js";
 
 export type HistoryEntry =
   | {
@@ -39,7 +39,6 @@ export type HistoryEntry =
       step: number;
       qualifier: string;
       reason: string;
-      meaning: string;
       narrativeCommitment: string;
     }
   | {
@@ -80,17 +79,14 @@ function toEntry(log: Log, parsed: LogDescription): HistoryEntry | undefined {
     case "TicketCompleted":
       return { kind: "completed", ...base, version: Number(a.version) };
     case "TicketReturned": {
-      const qualifier = ascii(a.qualifier);
-      const reason = ascii(a.reason);
       return {
         kind: "returned",
         ...base,
         by: a.party,
         version: Number(a.version),
         step: Number(a.step),
-        qualifier,
-        reason,
-        meaning: describeReason(qualifier, reason),
+        qualifier: ascii(a.qualifier),
+        reason: ascii(a.reason),
         narrativeCommitment: a.narrativeCommitment,
       };
     }

@@ -5,10 +5,10 @@
 import { getAddress } from "ethers";
 
 import { StoreError } from "../errors.js";
-import type { RegistryClient } from "../chain/registry.js";
+import type { RegistryClient } from "./registry.js";
 import type { EnvelopeKind } from "../crypto/locator.js";
 import type { PublicKeyVersions } from "../crypto/keys.js";
-import { commitmentsByVersion, ticketHistory } from "../app/events.js";
+import { commitmentsByVersion, ticketHistory } from "./events.js";
 
 export interface CommittedSet {
   ticketKey: string;

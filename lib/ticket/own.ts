@@ -14,9 +14,9 @@ import {
   type VersionedKeyPair,
 } from "../crypto/keys.js";
 import { computeLocator } from "../crypto/locator.js";
-import { blindingLeaf, envelopeCommitment } from "../ticket/envelope-commitment.js";
-import { normalizeTicketId, ticketKey as deriveTicketKey } from "../ticket/id.js";
-import type { CommittedSet } from "./chain.js";
+import { blindingLeaf, envelopeCommitment } from "./envelope-commitment.js";
+import { normalizeTicketId, ticketKey as deriveTicketKey } from "./id.js";
+import type { CommittedSet } from "../chain/committed-set.js";
 
 /** A party with its key ring: an address and every key version it ever registered. */
 export interface KeyHolder {
