@@ -34,7 +34,7 @@ import { parseReason, type Reason } from "../reasons.js";
 import { resolvePartyOption, type Actor, type App } from "./context.js";
 import { commitmentsByVersion, ticketHistory } from "../chain/events.js";
 import { describeEntry, type HistoryEntry } from "./history.js";
-import { keyOfTicket, publicKeysOf, rememberTicket, sameAddress } from "./inbox.js";
+import { keyOfTicket, rememberTicket, sameAddress } from "./inbox.js";
 import { readJson, writeJson } from "./state.js";
 
 // ------------------------------------------------------------------------------------ helpers
@@ -478,7 +478,7 @@ async function openCurrent(
     ticketKey: key,
     version: onChain.version,
     me: { address: actor.party.address, keys: actor.keys },
-    senderPublicKeys: await publicKeysOf(app.registry, onChain.originator),
+    senderPublicKeys: await app.registry.publicKeys(onChain.originator),
     originator: onChain.originator,
     expected: {
       tradeCommitment: onChain.tradeCommitment,
@@ -570,7 +570,7 @@ async function readNote(
     ticketKey: key,
     version: entry.version,
     me: { address: actor.party.address, keys: actor.keys },
-    authorPublicKeys: await publicKeysOf(app.registry, entry.by),
+    authorPublicKeys: await app.registry.publicKeys(entry.by),
     author: entry.by,
     narrativeCommitment: entry.narrativeCommitment,
     expectRecipient: true,

@@ -18,6 +18,7 @@ import {
 import type { SettlementRegistry } from "../../typechain-types/SettlementRegistry.js";
 import { SettlementRegistry__factory } from "../../typechain-types/factories/SettlementRegistry__factory.js";
 import { ChainError, ContractError, InputError, PartyError } from "../errors.js";
+import type { PublicKeyVersions } from "../crypto/keys.js";
 
 export const TICKET_STATUS = ["none", "open", "returned", "completed", "cancelled"] as const;
 export type TicketStatusName = (typeof TICKET_STATUS)[number];
@@ -68,6 +69,8 @@ export class RegistryClient {
   readonly contract: SettlementRegistry;
   readonly address: string;
   private readonly parties = new Map<string, PartyInfo>();
+  /** Registered keys never change once published: cached by `<address>/<version>`. */
+  private keyCache = new Map<string, string>();
   private ticketLabels = new Map<string, string>();
 
   constructor(address: string, runner: ContractRunner) {
@@ -84,6 +87,7 @@ export class RegistryClient {
     const other = new RegistryClient(this.address, runner);
     for (const [k, v] of this.parties) other.parties.set(k, v);
     other.ticketLabels = this.ticketLabels;
+    other.keyCache = this.keyCache;
     return other;
   }
 
@@ -158,6 +162,20 @@ export class RegistryClient {
       });
     }
     return key;
+  }
+
+  /** Every registered public key of `address`, by version (older tickets may use older keys). */
+  async publicKeys(address: string): Promise<PublicKeyVersions> {
+    const party = await this.party(address);
+    const keys = new Map<number, string>();
+    for (let v = 1; v <= party.keyVersion; v++) {
+      const slot = `${party.address}/${v}`;
+      let key = this.keyCache.get(slot);
+      if (key === undefined)
+        this.keyCache.set(slot, (key = await this.encryptionKey(party.address, v)));
+      keys.set(v, key);
+    }
+    return keys;
   }
 
   /** `name (0x…)` if the address is a known party, else the address. */

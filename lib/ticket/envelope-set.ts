@@ -181,10 +181,17 @@ export async function storeSet(
 
 // ------------------------------------------------------------------------------------- opening
 
-/** The reader: an address and every key version it ever registered. */
-export interface Reader {
+/** A party with its key ring: an address and every key version it ever registered. */
+export interface KeyHolder {
   address: string;
   keys: readonly VersionedKeyPair[];
+}
+
+/** Which set: the ticket key (as on-chain), the kind and the version. */
+export interface SetRef {
+  ticketKey: string;
+  kind: EnvelopeKind;
+  version: number;
 }
 
 export type SenderKeys =
@@ -198,7 +205,7 @@ export interface OpenSetInput {
   /** The on-chain ticket key, if the reader knows it (from its notification). */
   ticketKey?: string;
   version: number;
-  me: Reader;
+  me: KeyHolder;
   /** The sender's public keys by version (or how to get them once the sender is known). */
   senderKeys: SenderKeys;
   /** The sender's address, when known beforehand (needed if `senderKeys` is a function). */
@@ -234,7 +241,7 @@ async function resolveKeys(keys: SenderKeys, sender: string): Promise<[number, U
 
 /** Candidate locators of mine: every (my key version × sender key version). */
 function candidates(
-  me: Reader,
+  me: KeyHolder,
   senderKeys: [number, Uint8Array][],
   ticketKey: string,
   version: number,
@@ -283,7 +290,8 @@ function asPayload(
     body === null ||
     typeof body.id !== "string" ||
     typeof body.secret !== "string" ||
-    !Array.isArray(body.envelopes)
+    !Array.isArray(body.envelopes) ||
+    !body.envelopes.every((l) => typeof l === "string")
   ) {
     throw new TamperError(`envelope ${where} decrypted to a payload without binding or body`);
   }
@@ -298,7 +306,8 @@ function checkBinding(
     ticketKey: string;
     version: number;
     me: string;
-    id: string;
+    /** The ticket ID, when the reader knows it. */
+    id?: string;
     locator: string;
   },
   where: string,
@@ -320,10 +329,11 @@ function checkBinding(
   ) {
     throw moved(`another party (${binding.recipient})`);
   }
-  if (body.id !== expect.id) throw moved(`ticket ${body.id}, not ${expect.id}`);
+  if (expect.id !== undefined && body.id !== expect.id)
+    throw moved(`ticket ${body.id}, not ${expect.id}`);
   let recomputed: string;
   try {
-    recomputed = deriveTicketKey(body.id, body.secret);
+    recomputed = deriveTicketKey(normalizeTicketId(body.id), body.secret);
   } catch {
     throw moved("no valid ticket (bad ID or secret)");
   }
@@ -355,9 +365,7 @@ async function checkCommitment(
             : await input.store.get(id, input.version, locator),
       });
     }
-    ok =
-      envelopeCommitment(entries, blindingLeaf(opened.body.secret, input.kind, input.version)) ===
-      expected.toLowerCase();
+    ok = setMatches({ ...input, commitment: expected }, opened.body.secret, entries);
   }
   if (!ok) {
     throw new TamperError(
@@ -368,6 +376,65 @@ async function checkCommitment(
       },
     );
   }
+}
+
+/** My candidate locators for a set, each with the key of mine that would open it. */
+export function myLocators(
+  me: KeyHolder,
+  sender: PublicKeyVersions,
+  set: SetRef,
+): Map<string, VersionedKeyPair> {
+  const out = new Map<string, VersionedKeyPair>();
+  const found = candidates(me, keyVersionEntries(sender), set.ticketKey, set.version, set.kind);
+  for (const [locator, { key }] of found) out.set(locator, key);
+  return out;
+}
+
+export interface OpenedOwn {
+  id: string;
+  secret: string;
+  /** Every locator of the set, decoys included. */
+  envelopes: string[];
+}
+
+/**
+ * Opens my envelope of a set found by its locator (a store receiving a push, a replica fetch):
+ * the same checks as `openSet` but the commitment, which the caller checks on the whole set.
+ */
+export function openOwn(
+  me: KeyHolder,
+  key: VersionedKeyPair,
+  set: SetRef,
+  locator: string,
+  bytes: Uint8Array,
+): OpenedOwn {
+  const where = `${set.kind} ${locator}`;
+  // 1. Well formed.
+  const envelope = decodeEnvelope(bytes, where);
+  // 2. Addressed to me: the locator matched one of my key versions; the header must agree.
+  if (envelope.keyVersion !== key.version) {
+    throw new TamperError(
+      `envelope ${where} names key version ${envelope.keyVersion}, but its locator is for your key version ${key.version}`,
+    );
+  }
+  // 3. Decrypts. 4. Binding.
+  const opened = asPayload(decryptPayload(key, envelope.ciphertext, where), where);
+  const expect = { ...set, me: me.address, locator };
+  checkBinding(opened, expect, where);
+  const { id, secret, envelopes } = opened.body;
+  return { id: normalizeTicketId(id), secret, envelopes };
+}
+
+/** Whether the whole set (decoys included) rebuilds the on-chain commitment. */
+export function setMatches(
+  set: { kind: EnvelopeKind; version: number; commitment: string },
+  secret: string,
+  entries: readonly { locator: string; bytes: Uint8Array }[],
+): boolean {
+  return (
+    envelopeCommitment(entries, blindingLeaf(secret, set.kind, set.version)) ===
+    set.commitment.toLowerCase()
+  );
 }
 
 /**
@@ -390,7 +457,7 @@ export async function openSet(input: OpenSetInput): Promise<OpenedSet> {
 
 async function openByTicketKey(
   input: OpenSetInput,
-  me: Reader,
+  me: KeyHolder,
   ticketKey: string,
 ): Promise<OpenedSet> {
   const { store, version, kind } = input;
@@ -466,7 +533,7 @@ async function bindAndCommit(
   input: OpenSetInput,
   opened: ReturnType<typeof asPayload>,
   at: {
-    me: Reader;
+    me: KeyHolder;
     id: string;
     ticketKey: string;
     locator: string;
@@ -490,7 +557,7 @@ async function bindAndCommit(
   };
 }
 
-async function openById(input: OpenSetInput, me: Reader, id: string): Promise<OpenedSet> {
+async function openById(input: OpenSetInput, me: KeyHolder, id: string): Promise<OpenedSet> {
   const { store, version, kind } = input;
   const stored = await store.list(id, version);
   if (stored.length === 0) {
@@ -553,7 +620,7 @@ export async function locateEnvelope(input: {
   kind: EnvelopeKind;
   ticketKey: string;
   version: number;
-  me: Reader;
+  me: KeyHolder;
   senderKeys: PublicKeyVersions;
 }): Promise<{ id: string; version: number; locator: string; keyVersion: number } | undefined> {
   const mine = candidates(

@@ -10,7 +10,7 @@ import { TamperError } from "../errors.js";
 import type { PublicKeyVersions } from "../crypto/keys.js";
 import type { EnvelopeStore } from "./store.js";
 import { tradeCommitment } from "./commitment.js";
-import { locateEnvelope, openSet, type Reader, type SenderKeys } from "./envelope-set.js";
+import { locateEnvelope, openSet, type KeyHolder, type SenderKeys } from "./envelope-set.js";
 import { NOTE_FORMAT, TICKET_FORMAT, type NotePlaintext, type TicketPlaintext } from "./seal.js";
 import { TradeSchema } from "./schema.js";
 
@@ -31,7 +31,7 @@ export interface OpenTicketInput {
   /** ...the on-chain ticket key (from a notification), or both. */
   ticketKey?: string;
   version: number;
-  me: Reader;
+  me: KeyHolder;
   /** The originator's public keys by version, or a lookup by address. */
   senderPublicKeys: SenderKeys;
   /** The originator's address, if known (required with a lookup function and a ticket key). */
@@ -136,7 +136,7 @@ export interface OpenNoteInput {
   ticketKey?: string;
   /** The version that was returned. */
   version: number;
-  me: Reader;
+  me: KeyHolder;
   /** The returning party's public keys by version, or a lookup by address. */
   authorPublicKeys: SenderKeys;
   /** The returning party (from the `TicketReturned` event). */
@@ -187,7 +187,7 @@ export async function locateTicket(input: {
   store: EnvelopeStore;
   ticketKey: string;
   version: number;
-  me: Reader;
+  me: KeyHolder;
   originatorPublicKeys: PublicKeyVersions;
 }): Promise<{ id: string; version: number; locator: string; keyVersion: number } | undefined> {
   return locateEnvelope({ ...input, kind: "ticket", senderKeys: input.originatorPublicKeys });
@@ -198,7 +198,7 @@ export async function locateNote(input: {
   store: EnvelopeStore;
   ticketKey: string;
   version: number;
-  me: Reader;
+  me: KeyHolder;
   authorPublicKeys: PublicKeyVersions;
 }): Promise<{ id: string; version: number; locator: string; keyVersion: number } | undefined> {
   return locateEnvelope({ ...input, kind: "note", senderKeys: input.authorPublicKeys });
