@@ -1,7 +1,7 @@
 import { listTickets, LIST_STATES, type ListState } from "../lib/app/watch.js";
 import { InputError } from "../lib/errors.js";
 import { roleTask } from "../lib/cli/task.js";
-import { renderInbox } from "../lib/cli/render.js";
+import { labelRoles, renderInbox } from "../lib/cli/render.js";
 import type { CommonArgs } from "../lib/cli/task-args.js";
 
 export default roleTask(async (args: CommonArgs & { state: string }, open) => {
@@ -15,6 +15,7 @@ export default roleTask(async (args: CommonArgs & { state: string }, open) => {
   const rows = await listTickets(app, actor, state);
   out.heading(`Tickets of ${actor.party.name} (${state})`);
   renderInbox(out, rows);
-  out.result(rows);
-  return rows;
+  const shown = labelRoles(rows);
+  out.result(shown);
+  return shown;
 });

@@ -11,13 +11,14 @@ import { getAddress } from "ethers";
 import { locateTicket } from "../ticket/open.js";
 import type { Actor, App } from "./context.js";
 import { notificationsFor } from "../chain/events.js";
+import type { PartyRole } from "../ticket/route.js";
 import { readJson, writeJson } from "./state.js";
 
 export interface InboxEntry {
   key: string;
   /** The ticket ID, once the party's envelope was found; undefined until then. */
   id?: string;
-  role: "originator" | "approver";
+  role: PartyRole;
   step?: number;
   block: number;
 }

@@ -30,6 +30,7 @@ import {
   type SealedTicket,
 } from "../ticket/seal.js";
 import type { Trade } from "../ticket/schema.js";
+import { envelopeRecipients, MAX_ROUTE_LENGTH, type RecipientRole } from "../ticket/route.js";
 import { parseReason, type Reason } from "../reasons.js";
 import { resolvePartyOption, type Actor, type App } from "./context.js";
 import { commitmentsByVersion, ticketHistory } from "../chain/events.js";
@@ -62,8 +63,10 @@ export async function resolveRoute(app: App, actor: Actor, route: string[]): Pro
       hint: "list the approvers in order, e.g. --route custodian-bank,securities-firm,csd",
     });
   }
-  if (route.length > 8) {
-    throw new InputError(`--route lists ${route.length} parties; at most 8 are allowed`);
+  if (route.length > MAX_ROUTE_LENGTH) {
+    throw new InputError(
+      `--route lists ${route.length} parties; at most ${MAX_ROUTE_LENGTH} are allowed`,
+    );
   }
   const parties: PartyInfo[] = [];
   for (const entry of route) {
@@ -197,7 +200,7 @@ interface JournalEntry {
   bytes: string;
   proof: string[];
   recipient?: string;
-  role?: "originator" | "route";
+  role?: RecipientRole;
   keyVersion?: number;
 }
 
@@ -439,7 +442,7 @@ export interface TicketView {
   history: Array<HistoryEntry & { byName?: string; note?: string }>;
   /** Whether the trade read from the store matches the on-chain commitment (always true if returned). */
   verified: true;
-  myRole: "originator" | "route";
+  myRole: RecipientRole;
 }
 
 /** Finds the on-chain key of ticket `id` for the actor, or says it is not a party to it. */
@@ -641,16 +644,13 @@ export async function rejectTicket(
   } else {
     // The narrative is sealed for the originator and every route party, like the ticket itself.
     const opened = await openCurrent(app, actor, id, key, onChain);
-    const recipients = await Promise.all(
-      [onChain.originator, ...onChain.route].map(async (address, i) => {
-        const p = await app.registry.party(address);
-        return {
-          address: p.address,
-          publicKey: p.encryptionKey,
-          keyVersion: p.keyVersion,
-          role: i === 0 ? ("originator" as const) : ("route" as const),
-        };
-      }),
+    const recipient = async (address: string) => {
+      const p = await app.registry.party(address);
+      return { address: p.address, publicKey: p.encryptionKey, keyVersion: p.keyVersion };
+    };
+    const recipients = envelopeRecipients(
+      await recipient(onChain.originator),
+      await Promise.all(onChain.route.map(recipient)),
     );
     const sealed = sealNote({
       ticket: { id, secret: opened.secret, version: onChain.version },

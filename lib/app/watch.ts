@@ -14,6 +14,7 @@ import type { OnChainTicket, PartyInfo } from "../chain/registry.js";
 import { describeError } from "../errors.js";
 import type { Actor, App } from "./context.js";
 import { parseHistoryLog } from "../chain/events.js";
+import type { PartyRole } from "../ticket/route.js";
 import { describeEntry, type HistoryEntry } from "./history.js";
 import { syncInbox, type InboxEntry } from "./inbox.js";
 import { readJson, writeJson } from "./state.js";
@@ -31,7 +32,7 @@ export type ListState = (typeof LIST_STATES)[number];
 export interface InboxRow {
   id?: string;
   ticketKey: string;
-  role: "originator" | "approver";
+  role: PartyRole;
   status: OnChainTicket["status"];
   version: number;
   waitingFor?: PartyInfo;

@@ -5,7 +5,7 @@
  */
 import { zeroPadValue, type Log, type LogDescription } from "ethers";
 
-import type { RegistryClient } from "./registry.js";
+import type { PartyRole, RegistryClient } from "./registry.js";
 
 export type HistoryEntry =
   | {
@@ -154,7 +154,7 @@ export interface Notification {
   key: string;
   block: number;
   /** How the party is involved: it originated the ticket, or sits at `step` of its route. */
-  role: "originator" | "approver";
+  role: PartyRole;
   step?: number;
 }
 
@@ -192,7 +192,7 @@ export async function notificationsFor(
     out.push({
       key: log.topics[2],
       block: log.blockNumber,
-      role: "approver",
+      role: "route",
       step: Number(parsed.args.step),
     });
   }

@@ -23,6 +23,15 @@ import type { PublicKeyVersions } from "../crypto/keys.js";
 export const TICKET_STATUS = ["none", "open", "returned", "completed", "cancelled"] as const;
 export type TicketStatusName = (typeof TICKET_STATUS)[number];
 
+/** The longest approval route the registry takes (the contract's `PackedRoute.MAX_LENGTH`). */
+export const MAX_ROUTE_LENGTH = 8;
+
+/**
+ * How a party is involved in a ticket: it originated it (`TicketCreated`), or it is on its
+ * approval route (`TicketRouted`). Code above the chain takes these from `lib/ticket/route.ts`.
+ */
+export type PartyRole = "originator" | "route";
+
 /** A directory entry with its address and decoded name. */
 export interface PartyInfo {
   address: string;
@@ -339,7 +348,10 @@ export class RegistryClient {
       case "SettlementRegistryUnknownTicket":
         return make(`unknown ticket ${this.t(a[0])}`, "check the ticket ID with ticket:list");
       case "SettlementRegistryInvalidRouteLength":
-        return make(`a route needs 1 to 8 parties, ${a[0]} were given`, "fix --route");
+        return make(
+          `a route needs 1 to ${MAX_ROUTE_LENGTH} parties, ${a[0]} were given`,
+          "fix --route",
+        );
       case "SettlementRegistryDuplicateRouteParty":
         return make(`${who(a[0])} appears twice in the route`, "fix --route");
       case "SettlementRegistryOriginatorOnRoute":

@@ -35,11 +35,7 @@ import {
   verifyEnvelope,
 } from "./envelope-commitment.js";
 import { normalizeTicketId, ticketKey as deriveTicketKey } from "./id.js";
-
-/** Envelopes per set: the longest route (8) plus the originator. */
-export const ENVELOPES_PER_SET = 9;
-
-export type RecipientRole = "originator" | "route";
+import { ENVELOPES_PER_SET, type RecipientRole } from "./route.js";
 
 export interface Binding {
   kind: EnvelopeKind;

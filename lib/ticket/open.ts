@@ -13,6 +13,7 @@ import { tradeCommitment } from "./commitment.js";
 import { locateEnvelope, openSet, type KeyHolder, type SenderKeys } from "./envelope-set.js";
 import { NOTE_FORMAT, TICKET_FORMAT, type NotePlaintext, type TicketPlaintext } from "./seal.js";
 import { TradeSchema } from "./schema.js";
+import type { RecipientRole } from "./route.js";
 
 /** What the chain says about a ticket version (from `getTicket` or the version's events). */
 export interface OnChainTicket {
@@ -49,7 +50,7 @@ export interface OpenedTicket extends TicketPlaintext {
   envelopeCommitment: string;
   /** The key version of mine the envelope was sealed to. */
   keyVersion: number;
-  role: "originator" | "route";
+  role: RecipientRole;
 }
 
 const onRoute = (me: string, chain: OnChainTicket) =>
