@@ -1,6 +1,6 @@
-import { createTicket, parseRouteOption } from "../lib/app/tickets.js";
+import { createTicket } from "../lib/app/create.js";
 import { roleTask } from "../lib/cli/task.js";
-import { required, type CommonArgs } from "../lib/cli/task-args.js";
+import { parseRouteOption, required, type CommonArgs } from "../lib/cli/task-args.js";
 import { readTradeFile } from "../lib/ticket/file.js";
 
 interface Args extends CommonArgs {

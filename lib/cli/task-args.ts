@@ -57,3 +57,11 @@ export async function closeApps(): Promise<void> {
     provider?.destroy();
   }
 }
+
+/** The parties of `--route a,b,c`, in order. */
+export function parseRouteOption(text: string): string[] {
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}

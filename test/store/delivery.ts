@@ -8,13 +8,8 @@ import { join } from "node:path";
 
 import { expect } from "chai";
 
-import {
-  approveTicket,
-  createTicket,
-  amendTicket,
-  rejectTicket,
-  showTicket,
-} from "../../lib/app/tickets.js";
+import { createTicket } from "../../lib/app/create.js";
+import { approveTicket, amendTicket, rejectTicket, showTicket } from "../../lib/app/tickets.js";
 import { actAs } from "../../lib/app/context.js";
 import { ChainError, InputError } from "../../lib/errors.js";
 import { fetchSet, recoverStore } from "../../lib/delivery/replica.js";
