@@ -385,6 +385,11 @@ export class RegistryClient {
         return make("the registry is paused by the consortium admin", "wait until it is unpaused");
       case "ExpectedPause":
         return make("the registry is not paused");
+      case "AccessControlBadConfirmation":
+        return make(
+          "an account can only renounce a role for itself",
+          "renounceRole takes the caller's own address",
+        );
       case "AccessControlUnauthorizedAccount":
         return make(
           `${who(a[0])} lacks the role this needs`,
