@@ -20,7 +20,7 @@ import {
   setMatches,
   type KeyHolder,
   type SetRef,
-} from "../ticket/envelope-set.js";
+} from "../ticket/open-set.js";
 
 export interface FetchInput extends SetRef {
   registry: RegistryClient;

@@ -23,7 +23,7 @@ import type { RegistryClient } from "../chain/registry.js";
 import { LOCATOR_PATTERN } from "../crypto/locator.js";
 import { verifyEnvelope } from "../ticket/envelope-commitment.js";
 import { committedSet, holdsSet, type CommittedSet } from "../chain/committed-set.js";
-import { myLocators, openOwn, type KeyHolder } from "../ticket/envelope-set.js";
+import { myLocators, openOwn, type KeyHolder } from "../ticket/open-set.js";
 import { FolderStore } from "./folder.js";
 import {
   DEFAULT_BODY_LIMIT,

@@ -10,7 +10,7 @@ import { TamperError } from "../errors.js";
 import type { PublicKeyVersions } from "../crypto/keys.js";
 import type { EnvelopeStore } from "./store.js";
 import { tradeCommitment } from "./commitment.js";
-import { locateEnvelope, openSet, type KeyHolder, type SenderKeys } from "./envelope-set.js";
+import { locateEnvelope, openSet, type KeyHolder, type SenderKeys } from "./open-set.js";
 import { NOTE_FORMAT, TICKET_FORMAT, type NotePlaintext, type TicketPlaintext } from "./seal.js";
 import { TradeSchema } from "./schema.js";
 import type { RecipientRole } from "./route.js";
