@@ -1,4 +1,4 @@
-import { PartyError } from "../lib/errors.js";
+import { requireKey } from "../lib/app/sealing.js";
 import { roleTask } from "../lib/cli/task.js";
 import type { CommonArgs } from "../lib/cli/task-args.js";
 import { checkEndpointUrl } from "../lib/delivery/endpoint.js";
@@ -14,11 +14,7 @@ export default roleTask(async (args: CommonArgs & { from: string }, open) => {
           .filter((s) => s !== "")
           .map(checkEndpointUrl);
   const { app, out, actor } = await open();
-  if (actor.keys.length === 0) {
-    throw new PartyError(`${actor.party.name} has no encryption key yet`, {
-      hint: `register it first: npx hardhat party:register-key --as ${actor.party.name}`,
-    });
-  }
+  requireKey(actor);
   const report = await recoverStore({
     registry: app.registry,
     store: app.store,

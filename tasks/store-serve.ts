@@ -1,7 +1,8 @@
 import { join } from "node:path";
 
 import { deriveKeyRing } from "../lib/app/keys.js";
-import { InputError, PartyError } from "../lib/errors.js";
+import { InputError } from "../lib/errors.js";
+import { requireKey } from "../lib/app/sealing.js";
 import { roleTask } from "../lib/cli/task.js";
 import type { CommonArgs } from "../lib/cli/task-args.js";
 import { startStoreServer } from "../lib/store/server.js";
@@ -20,11 +21,7 @@ export default roleTask(async (args: Args, open) => {
     throw new InputError("--retry-seconds must not be negative");
   }
   const { app, out, actor } = await open();
-  if (actor.keys.length === 0) {
-    throw new PartyError(`${actor.party.name} has no encryption key yet`, {
-      hint: `register it first: npx hardhat party:register-key --as ${actor.party.name}`,
-    });
-  }
+  requireKey(actor);
   const server = await startStoreServer({
     root: join(app.dataDir, "store"),
     registry: app.registry,

@@ -16,7 +16,7 @@ import { TradeSchema } from "./schema.js";
 import type { RecipientRole } from "./route.js";
 
 /** What the chain says about a ticket version (from `getTicket` or the version's events). */
-export interface OnChainTicket {
+export interface RegisteredVersion {
   tradeCommitment: string;
   envelopeCommitment: string;
   /** If given, the plaintext's originator must match. */
@@ -39,8 +39,8 @@ export interface OpenTicketInput {
   originator?: string;
   /** The on-chain record, or how to read it once the ticket key is known. */
   expected:
-    | OnChainTicket
-    | ((ticketKey: string, version: number) => OnChainTicket | Promise<OnChainTicket>);
+    | RegisteredVersion
+    | ((ticketKey: string, version: number) => RegisteredVersion | Promise<RegisteredVersion>);
   /** Proof of inclusion of my envelope; without it, the whole set is read from the store. */
   proof?: readonly string[];
 }
@@ -53,16 +53,16 @@ export interface OpenedTicket extends TicketPlaintext {
   role: RecipientRole;
 }
 
-const onRoute = (me: string, chain: OnChainTicket) =>
+const onRoute = (me: string, chain: RegisteredVersion) =>
   (chain.originator !== undefined && getAddress(chain.originator) === me) ||
   (chain.route ?? []).some((a) => getAddress(a) === me);
 
 export async function openTicket(input: OpenTicketInput): Promise<OpenedTicket> {
   const me = getAddress(input.me.address);
-  let chain: OnChainTicket | undefined =
+  let chain: RegisteredVersion | undefined =
     typeof input.expected === "function" ? undefined : input.expected;
   const chainFor = async (key: string) =>
-    (chain ??= await (input.expected as (k: string, v: number) => Promise<OnChainTicket>)(
+    (chain ??= await (input.expected as (k: string, v: number) => Promise<RegisteredVersion>)(
       key,
       input.version,
     ));
