@@ -7,50 +7,42 @@ import { zeroPadValue, type Log, type LogDescription } from "ethers";
 
 import type { PartyRole, RegistryClient } from "./registry.js";
 
-export type HistoryEntry =
-  | {
-      kind: "created";
-      block: number;
-      tx: string;
-      logIndex: number;
-      by: string;
-      version: 1;
-      tradeCommitment: string;
-      envelopeCommitment: string;
-      route: string[];
-    }
-  | {
-      kind: "approved";
-      block: number;
-      tx: string;
-      logIndex: number;
-      by: string;
-      version: number;
-      step: number;
-    }
-  | { kind: "completed"; block: number; tx: string; logIndex: number; version: number }
-  | {
-      kind: "returned";
-      block: number;
-      tx: string;
-      logIndex: number;
-      by: string;
-      version: number;
-      step: number;
-      qualifier: string;
-      reason: string;
-      narrativeCommitment: string;
-    }
-  | {
-      kind: "amended";
-      block: number;
-      tx: string;
-      logIndex: number;
-      version: number;
-      tradeCommitment: string;
-      envelopeCommitment: string;
-    }
-  | { kind: "cancelled"; block: number; tx: string; logIndex: number; version: number };
+/** Where an event is on the chain. */
+export interface EventPlace {
+  block: number;
+  tx: string;
+  logIndex: number;
+}
+
+export type HistoryEntry = EventPlace &
+  (
+    | {
+        kind: "created";
+        by: string;
+        version: 1;
+        tradeCommitment: string;
+        envelopeCommitment: string;
+        route: string[];
+      }
+    | { kind: "approved"; by: string; version: number; step: number }
+    | { kind: "completed"; version: number }
+    | {
+        kind: "returned";
+        by: string;
+        version: number;
+        step: number;
+        qualifier: string;
+        reason: string;
+        narrativeCommitment: string;
+      }
+    | {
+        kind: "amended";
+        version: number;
+        tradeCommitment: string;
+        envelopeCommitment: string;
+      }
+    | { kind: "cancelled"; version: number }
+  );
 
 const ascii = (bytes4: string) => Buffer.from(bytes4.slice(2), "hex").toString("latin1");
 
