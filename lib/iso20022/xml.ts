@@ -114,8 +114,20 @@ export function parseMessage(
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
     const { msg, line, col } = valid.err;
-    const truncated = /unclosed|end of|expected closing/i.test(msg) ? " (truncated?)" : "";
-    throw fail(source, `not well-formed XML at line ${line}, column ${col}${truncated}: ${msg}`);
+    // fast-xml-parser reports a document that ends with elements still open as the list of them.
+    const open = /^Invalid '\[(.*)\]' found/s.exec(msg);
+    if (open !== null) {
+      const names = [...open[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+      throw fail(source, `truncated: the document ends with ${names.join("/")} still open`);
+    }
+    // An error in the document's last tag is most likely a cut-off file.
+    const lines = text.split("\n");
+    const offset = lines.slice(0, line - 1).reduce((sum, l) => sum + l.length + 1, 0) + col - 1;
+    const atEnd = !text.slice(offset + 1).includes("<");
+    throw fail(
+      source,
+      `not well-formed XML at line ${line}, column ${col}${atEnd ? " (truncated?)" : ""}: ${msg}`,
+    );
   }
   const doc = parser.parse(text) as Record<string, XmlNode[]>;
   const roots = Object.keys(doc);
