@@ -115,3 +115,38 @@ describe("sese.024 status advice", function () {
     );
   });
 });
+
+describe("sese.024 from a check result", function () {
+  it("takes the check's proposal and reasons as they are", async function () {
+    const { runCheck } = await import("../../lib/matching/check.js");
+    const { scenario } = await import("../matching/fixtures.js");
+    const s = await scenario();
+    const binding = {
+      id: "T-7KQ4-M2XD-9PWA",
+      ticketKey: "0x" + "ab".repeat(32),
+      version: 1,
+      tradeCommitment: "0x" + "cd".repeat(32),
+    };
+    const result = await runCheck({
+      binding,
+      party: "csd",
+      trade: s.ticket,
+      own: s.csd,
+      side: "counterparty",
+    });
+    const xml = buildSese024({
+      senderReference: s.ticket.senderReference,
+      ticketId: binding.id,
+      status: result.proposal,
+      reasons: result.reasons,
+    });
+    expect(parseSese024(xml).reasons).to.deep.equal([
+      {
+        qualifier: "NMAT",
+        code: "DDAT",
+        narrative: "settlementDate: ticket 2024-05-15, ours 2024-05-16",
+        meaning: "settlement date differs",
+      },
+    ]);
+  });
+});
