@@ -286,7 +286,7 @@ export const SESE023_FIELDS: readonly Sese023Field[] = [
   ),
   {
     field: "settlementParameters.hold",
-    tag: "22F? HOLD (sese.023 HldInd)",
+    tag: "SttlmParams HldInd",
     xml: ["SttlmParams/HldInd/Ind"],
     write: (t, w) => {
       const hold = t.settlementParameters?.hold;
