@@ -63,7 +63,7 @@ export function assertSameTrade(ticket: Trade, own: Trade, side: Side): void {
         `instruction ${own.senderReference} is for another trade than the ticket (${ticket.senderReference})`,
         {
           details: "a same-side instruction carries the ticket's sender's reference (SEME)",
-          hint: "give your instruction for this trade, or --side counterparty for the other side's",
+          hint: "give your instruction for this trade, or compare it as the counterparty's (side counterparty)",
         },
       );
     }
@@ -119,7 +119,7 @@ function compareRule(rule: MatchingRule, ticket: Trade, own: Trade, side: Side):
     // is not compared (matched only when both give it).
     return { ...base, status: "not-compared", note: "given by one side only" };
   }
-  if (rule.field === "settlementAmount.amount") {
+  if (rule.tolerance === true) {
     const currency = ticket.settlementAmount!.currency;
     if (currency !== own.settlementAmount!.currency) {
       return { ...base, status: "not-compared", note: "currencies differ (NCRR)" };

@@ -37,6 +37,8 @@ export interface MatchingRule {
   readonly code: string;
   /** The field as one display string, or `undefined` when the instruction does not give it. */
   readonly value: (trade: Trade) => string | undefined;
+  /** The settlement amount: equal within the tolerance of `tolerance.ts`, same currency only. */
+  readonly tolerance?: true;
   /** Whether two given values agree; plain equality when absent. */
   readonly agree?: (ticket: string, own: string, side: Side) => boolean;
 }
@@ -63,8 +65,8 @@ function sameTypeAndAmount(a: string, b: string): boolean {
 }
 
 /**
- * The rules, in the order a match table shows them. The settlement amount's tolerance is not
- * here but in `tolerance.ts`; `match.ts` applies it to the `settlementAmount.amount` rule.
+ * The rules, in the order a match table shows them. The settlement amount's tolerance bands are
+ * in `tolerance.ts`; `match.ts` applies them to the rule marked `tolerance`.
  */
 export const MATCHING_RULES: readonly MatchingRule[] = [
   { field: "isin", tag: "35B", kind: "mandatory", code: "DSEC", value: (t) => t.isin },
@@ -112,6 +114,7 @@ export const MATCHING_RULES: readonly MatchingRule[] = [
     tag: "19A SETT",
     kind: "mandatory-dvp",
     code: "DMON",
+    tolerance: true,
     value: (t) =>
       t.settlementAmount === undefined ? undefined : normalizeDecimal(t.settlementAmount.amount),
     agree: decimalEqual,
