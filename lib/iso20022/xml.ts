@@ -69,7 +69,8 @@ function fail(source: string, problem: string, hint?: string): Iso20022Error {
 /** Removes `prefix:` from every element name; an element in another namespace is refused. */
 function stripPrefix(node: XmlNode, prefix: string, path: string, source: string): XmlNode {
   if (typeof node === "string" || prefix === "") return node;
-  const out: { [key: string]: XmlNode[] | string } = {};
+  // No prototype: an element named `__proto__` becomes a plain key that the mapping refuses.
+  const out: { [key: string]: XmlNode[] | string } = Object.create(null);
   for (const [key, value] of Object.entries(node)) {
     if (key.startsWith("@_") || key === "#text") {
       out[key] = value;
@@ -129,7 +130,16 @@ export function parseMessage(
       `not well-formed XML at line ${line}, column ${col}${atEnd ? " (truncated?)" : ""}: ${msg}`,
     );
   }
-  const doc = parser.parse(text) as Record<string, XmlNode[]>;
+  let doc: Record<string, XmlNode[]>;
+  try {
+    doc = parser.parse(text) as Record<string, XmlNode[]>;
+  } catch (error) {
+    // fast-xml-parser refuses names such as __proto__ and constructor (prototype pollution).
+    throw fail(
+      source,
+      `cannot be read: ${error instanceof Error ? error.message.replace(/^\[SECURITY\]\s*/, "") : String(error)}`,
+    );
+  }
   const roots = Object.keys(doc);
   if (roots.length !== 1)
     throw fail(source, `has ${roots.length} root elements; expected one Document`);

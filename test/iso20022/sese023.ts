@@ -160,6 +160,20 @@ describe("sese.023 ⇄ ticket", function () {
       );
     });
 
+    it("an element named like a JavaScript prototype member", function () {
+      bad(
+        xml.replace("<TradDtls>", "<__proto__><a>1</a></__proto__><TradDtls>"),
+        Iso20022Error,
+        /x\.xml: cannot be read: Invalid name: "__proto__"/,
+      );
+      const prefixed = xml.replace(/<(\/?)(\w)/g, "<$1s:$2").replace(' xmlns="', ' xmlns:s="');
+      bad(
+        prefixed.replace("<s:TradDtls>", "<s:__proto__/><s:TradDtls>"),
+        Iso20022Error,
+        /SctiesSttlmTxInstr\/__proto__: unsupported element/,
+      );
+    });
+
     it("an amount with more decimals than its currency allows", function () {
       bad(
         xml.replace(">3405000<", ">3405000.5<"),
