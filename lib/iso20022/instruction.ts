@@ -20,7 +20,20 @@ export function parseInstruction(
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const first = body.trimStart()[0];
   if (first === "<") return { trade: parseSese023(body, source), format: "sese.023" };
-  if (first === "{") return { trade: parseTrade(parseJsonText(body, source)), format: "json" };
+  if (first === "{") {
+    const json = parseJsonText(body, source);
+    try {
+      return { trade: parseTrade(json), format: "json" };
+    } catch (error) {
+      // Name the file, as readTradeFile does for a ticket.
+      if (error instanceof InputError) {
+        (error as { details?: string }).details = [`in ${source}`, error.details]
+          .filter(Boolean)
+          .join("; ");
+      }
+      throw error;
+    }
+  }
   throw new InputError(`${source}: neither a JSON ticket nor sese.023 XML`, {
     hint: "give a ticket JSON file (examples/*.json) or a sese.023 message (examples/*.xml)",
   });

@@ -236,6 +236,13 @@ describe("sese.023 ⇄ ticket", function () {
       ).to.deep.equal(json.trade);
     });
 
+    it("names the file of a JSON instruction the schema refuses", function () {
+      expect(() => parseInstruction('{"isin": "X"}', "own.json"))
+        .to.throw(TicketValidationError)
+        .with.property("details")
+        .that.matches(/^in own\.json; /);
+    });
+
     it("refuses anything else and a missing file", async function () {
       expect(() => parseInstruction("MT541", "i.txt")).to.throw(
         InputError,
