@@ -50,6 +50,15 @@ export interface MatchReport {
 }
 
 /**
+ * The side of `own` when the caller does not say: an instruction that carries the ticket's
+ * sender's reference is a record of the same instruction (same side); any other is the
+ * counterparty's. Direction never decides it, so a wrong direction is still reported (DELN).
+ */
+export function inferSide(ticket: Trade, own: Trade): Side {
+  return own.senderReference === ticket.senderReference ? "same-side" : "counterparty";
+}
+
+/**
  * Refuses an instruction for another trade, before any field is compared. A same-side
  * instruction carries the ticket's sender's reference (SEME); a counterparty's has its own, so
  * there the trade is recognised by its economics: a differing ISIN together with two more

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
 import { OtherTradeError } from "../../lib/matching/errors.js";
-import { matchInstruction } from "../../lib/matching/match.js";
+import { inferSide, matchInstruction } from "../../lib/matching/match.js";
 import { MATCHING_RULES } from "../../lib/matching/rules.js";
 import { amountTolerance } from "../../lib/matching/tolerance.js";
 import type { Trade } from "../../lib/ticket/schema.js";
@@ -163,6 +163,14 @@ describe("matching an instruction with the ticket", function () {
         /AM-20240513-002 is for another trade/,
       );
     });
+  });
+
+  it("infers the side from the sender's reference, never from the direction", function () {
+    expect(inferSide(s.ticket, s.custodian)).to.equal("same-side");
+    expect(inferSide(s.ticket, s.securitiesFirm)).to.equal("counterparty");
+    expect(inferSide(s.ticket, varied(s.securitiesFirm, { direction: "RECE" }))).to.equal(
+      "counterparty",
+    );
   });
 
   it("has one rule per matched field, each with a reason the vocabulary knows", async function () {
