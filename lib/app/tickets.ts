@@ -224,7 +224,17 @@ export async function rejectTicket(
   const reason = parseReason(input.reason);
   const { id, key } = await locateForActor(app, actor, idInput);
   const onChain = await actor.registry.ticket(key); // also names the parties in a refusal
-  const qualifier = "0x" + Buffer.from(reason.qualifier, "latin1").toString("hex");
+  if (reason.scheme !== undefined) {
+    throw new InputError(
+      `the registry records ISO codes only, not ${reason.scheme}'s own code ${reason.code}`,
+      {
+        hint: "give the ISO code here and the proprietary code in --note",
+      },
+    );
+  }
+  // The registry's reason field predates PEND: it records a pending cause under PENF.
+  const onChainQualifier = reason.qualifier === "PEND" ? "PENF" : reason.qualifier;
+  const qualifier = "0x" + Buffer.from(onChainQualifier, "latin1").toString("hex");
   const code = "0x" + Buffer.from(reason.code, "latin1").toString("hex");
   const send = (narrativeCommitment: string) =>
     actor.registry.send(() =>
