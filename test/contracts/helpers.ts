@@ -7,15 +7,17 @@
  * parties so that an eight-party route can be built. Every party's keys are fixed (derived from
  * its name), and routes are real one-time addresses whose wallets sign the approvals.
  */
-import { Wallet, getBytes, hexlify } from "ethers";
 import { network } from "hardhat";
 
-import { StealthScanner, deriveStealthRoute, stealthPrivateKey } from "../../lib/crypto/stealth.js";
-import { x25519PublicKey } from "../../lib/crypto/x25519.js";
+import { oneTimeRouteFor, partyKeys } from "./keys.js";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { StealthRoute } from "../../lib/crypto/stealth.js";
 import type { SettlementRegistry } from "../../typechain-types/index.js";
+import type { OneTimeRoute, PartyKeys } from "./keys.js";
+
+export { partyKeys };
+export type { OneTimeRoute, PartyKeys } from "./keys.js";
 
 export const { ethers, networkHelpers } = await network.getOrCreate();
 
@@ -50,60 +52,14 @@ export function routeCommitment(route: readonly string[]): string {
   return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["address[]"], [route]));
 }
 
-/** A party's fixed key pair of version `version`. */
-export interface PartyKeys {
-  viewingPrivateKey: Uint8Array;
-  /** x25519, 0x-hex. */
-  viewingKey: string;
-  spendingPrivateKey: string;
-  /** Compressed secp256k1, 0x-hex (33 bytes). */
-  spendingKey: string;
-}
-
-const keyCache = new Map<string, PartyKeys>();
-
-export function partyKeys(label: string, version = 1): PartyKeys {
-  const id = `${label}:${version}`;
-  let keys = keyCache.get(id);
-  if (keys === undefined) {
-    const viewingPrivateKey = getBytes(ethers.id(`viewing:${id}`));
-    const spendingPrivateKey = ethers.id(`spending:${id}`);
-    keys = {
-      viewingPrivateKey,
-      viewingKey: hexlify(x25519PublicKey(viewingPrivateKey)),
-      spendingPrivateKey,
-      spendingKey: ethers.SigningKey.computePublicKey(spendingPrivateKey, true),
-    };
-    keyCache.set(id, keys);
-  }
-  return keys;
-}
-
-/** A route of one-time addresses with, for each slot, a funded wallet that signs for it. */
-export interface OneTimeRoute extends StealthRoute {
-  wallets: Wallet[];
-}
-
 /**
- * Derives a one-time route for `labels` (their key version `version`) as an originator would,
- * finds each party's slot with its own scanner, and funds each one-time address (the simulated
- * chain charges gas; a free-gas chain would not need this).
+ * A one-time route for `labels`, each slot's address funded (the simulated chain charges gas; a
+ * free-gas chain would not need this).
  */
 export async function oneTimeRoute(labels: readonly string[], version = 1): Promise<OneTimeRoute> {
-  const keys = labels.map((label) => partyKeys(label, version));
-  const derived = deriveStealthRoute(keys);
-  const wallets: Wallet[] = [];
-  for (const [slot, k] of keys.entries()) {
-    const scanner = new StealthScanner([
-      { version, viewingPrivateKey: k.viewingPrivateKey, spendingPublicKey: k.spendingKey },
-    ]);
-    const [match] = scanner.scan([derived]);
-    if (match?.slot !== slot) throw new Error(`party ${labels[slot]} does not find its slot`);
-    const wallet = new Wallet(stealthPrivateKey(k.spendingPrivateKey, match), ethers.provider);
-    await networkHelpers.setBalance(wallet.address, 10n ** 18n);
-    wallets.push(wallet);
-  }
-  return { ...derived, wallets };
+  const route = oneTimeRouteFor(labels, ethers.provider, version);
+  for (const w of route.wallets) await networkHelpers.setBalance(w.address, 10n ** 18n);
+  return route;
 }
 
 export interface Cast {
