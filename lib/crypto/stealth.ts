@@ -33,7 +33,10 @@ import { keccak_256 } from "@noble/hashes/sha3";
 import { getAddress, getBytes, hexlify } from "ethers";
 
 import { CryptoError } from "../errors.js";
+import { addressOfAffine, tweakedAddresses } from "./secp256k1-batch.js";
 import { x25519, x25519KeyPair, x25519PublicKey } from "./x25519.js";
+
+import type { Affine } from "./secp256k1-batch.js";
 
 import type { KeyObject } from "node:crypto";
 
@@ -140,11 +143,6 @@ function spendingPoint(key: string | Uint8Array, what: string): Point {
   }
 }
 
-/** Lower-case hex (no 0x) of the address of an affine point. */
-function addressHex(p: Point): string {
-  return Buffer.from(keccak_256(p.toRawBytes(false).subarray(1)).subarray(12)).toString("hex");
-}
-
 /**
  * Derives the one-time route for `parties` (in approval order, 1..8) and its announcement.
  * `ephemeralPrivateKey` is for tests; by default a fresh key pair is drawn.
@@ -180,7 +178,9 @@ export function deriveStealthRoute(
     tags[i] = viewTag(ss);
     return S.add(Point.BASE.multiply(stealthTweak(ss)));
   });
-  const route = Point.normalizeZ(points).map((p) => getAddress(`0x${addressHex(p)}`));
+  const route = Point.normalizeZ(points).map((p) =>
+    getAddress(`0x${addressOfAffine(p.toAffine())}`),
+  );
   return { route, ephemeralKey: hexlify(R), viewTags: hexlify(tags) };
 }
 
@@ -198,7 +198,7 @@ export function stealthPrivateKey(
 interface Prepared {
   version: number;
   viewing: Uint8Array;
-  spending: Point;
+  spending: Affine;
 }
 
 interface Candidate {
@@ -223,7 +223,7 @@ export class StealthScanner {
     this.keys = keys.map((k) => ({
       version: k.version,
       viewing: bytes(k.viewingPrivateKey, 32, `viewing private key ${k.version}`),
-      spending: spendingPoint(k.spendingPublicKey, `spending public key ${k.version}`),
+      spending: spendingPoint(k.spendingPublicKey, `spending public key ${k.version}`).toAffine(),
     }));
   }
 
@@ -271,13 +271,13 @@ export class StealthScanner {
 
     const out: (StealthMatch | undefined)[] = new Array(announcements.length).fill(undefined);
     if (candidates.length > 0) {
-      const points = Point.normalizeZ(
-        candidates.map((c) => c.key.spending.add(Point.BASE.multiply(c.tweak))),
+      const addresses = tweakedAddresses(
+        candidates.map((c) => ({ point: c.key.spending, tweak: c.tweak })),
       );
       candidates.forEach((c, i) => {
         if (out[c.index] !== undefined) return;
         const expected = announcements[c.index].route[c.slot].slice(2).toLowerCase();
-        if (addressHex(points[i]) !== expected) return;
+        if (addresses[i] !== expected) return;
         stats.matches++;
         out[c.index] = {
           slot: c.slot,
