@@ -17,8 +17,8 @@ pragma solidity ^0.8.24;
 /// Stealth routes. Route parties are named by per-ticket-version one-time addresses, derived by the
 /// originator without interaction from each party's registered keys (an x25519 viewing key and a
 /// secp256k1 spending key; ERC-5564 style): with an ephemeral x25519 key pair (r, R) per version,
-/// party i's shared secret is `ss = x25519(r, V_i)`, its view tag `keccak256(ss)[0]`, and its
-/// one-time address `address(S_i + h·G)` with `h = keccak256("sr-stealth/1" ‖ ss) mod n`. Only the
+/// party i's shared secret is `ss = x25519(r, V_i)`, its view tag `sha256(ss)[0]`, and its
+/// one-time address `address(S_i + h·G)` with `h = sha256("sr-stealth/1" ‖ ss) mod n`. Only the
 /// party can compute `s_i + h` and sign from that address. The create and revise events carry the
 /// route and the announcement: `R` and eight view tags (one per route slot, random bytes in the
 /// unused slots, so the tags do not give the route length away). A party finds its tickets by

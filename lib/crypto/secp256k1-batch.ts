@@ -1,7 +1,7 @@
 /**
  * Many secp256k1 addresses of the form address(S + h·G) at once, for the stealth scanner.
  *
- * A fixed-base comb over an affine table (h·G = Σ_w T[w][digit_w], one 8-bit digit per window),
+ * A fixed-base comb over an affine table (h·G = Σ_w T[w][digit_w], one 11-bit digit per window),
  * with every candidate advancing one window per round in affine coordinates and the round's
  * inversions shared by Montgomery's trick: about six field multiplications per addition, against
  * a dozen for a projective addition and twice as many additions in a constant-time ladder. It is
@@ -15,8 +15,14 @@ import { keccak_256 } from "@noble/hashes/sha3";
 const Point = secp256k1.ProjectivePoint;
 const P = secp256k1.CURVE.Fp.ORDER;
 const N = secp256k1.CURVE.n;
-const WINDOWS = 32;
-const DIGITS = 255;
+/**
+ * Bits per comb window. Measured here per candidate: 8 bits ~75 µs (table 8,160 points, ~0.1 s
+ * to build), 11 bits ~55 µs (49,128 points, ~0.4 s, ~6 MB), 12 bits no faster with a 1 s build.
+ */
+const BITS = 11;
+const WINDOWS = Math.ceil(256 / BITS);
+const DIGITS = 2 ** BITS - 1;
+const MASK = BigInt(DIGITS);
 
 /** An affine point. */
 export interface Affine {
@@ -24,7 +30,7 @@ export interface Affine {
   y: bigint;
 }
 
-/** T[w * 255 + d - 1] = d · 2^(8w) · G, affine; built on first use (about 50 ms, 8,160 points). */
+/** T[w · DIGITS + d - 1] = d · 2^(BITS·w) · G, affine; built on first use. */
 let table: Affine[] | undefined;
 
 function combTable(): Affine[] {
@@ -37,7 +43,7 @@ function combTable(): Affine[] {
         points.push(acc);
         acc = acc.add(base);
       }
-      base = acc; // 256 · 2^(8w) · G = 2^(8(w+1)) · G
+      base = acc; // 2^BITS · 2^(BITS·w) · G = 2^(BITS·(w+1)) · G
     }
     table = Point.normalizeZ(points).map((p) => ({ x: p.x, y: p.y }));
   }
@@ -94,7 +100,7 @@ export function tweakedAddresses(items: readonly { point: Affine; tweak: bigint 
       if (fallback[i]) continue;
       let q: Affine;
       if (round < WINDOWS) {
-        const digit = Number((items[i].tweak >> BigInt(8 * round)) & 0xffn);
+        const digit = Number((items[i].tweak >> BigInt(BITS * round)) & MASK);
         if (digit === 0) continue;
         q = t[round * DIGITS + digit - 1];
       } else {

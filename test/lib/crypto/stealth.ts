@@ -1,6 +1,6 @@
 import { x25519 as nobleX25519 } from "@noble/curves/ed25519";
 import { secp256k1 } from "@noble/curves/secp256k1";
-import { keccak_256 } from "@noble/hashes/sha3";
+import { sha256 } from "@noble/hashes/sha2";
 import { expect } from "chai";
 import {
   SigningKey,
@@ -72,11 +72,12 @@ function independentAddress(
 ): { address: string; tag: number } {
   const ss = nobleX25519.getSharedSecret(r, getBytes(p.viewingKey as string));
   const h =
-    BigInt(keccak256(new Uint8Array([...toUtf8Bytes(STEALTH_DOMAIN), ...ss]))) % secp256k1.CURVE.n;
+    BigInt(hexlify(sha256(new Uint8Array([...toUtf8Bytes(STEALTH_DOMAIN), ...ss])))) %
+    secp256k1.CURVE.n;
   const P = secp256k1.ProjectivePoint.fromHex(getBytes(p.spendingKey as string)).add(
     secp256k1.ProjectivePoint.BASE.multiply(h),
   );
-  return { address: computeAddress(hexlify(P.toRawBytes(false))), tag: keccak_256(ss)[0] };
+  return { address: computeAddress(hexlify(P.toRawBytes(false))), tag: sha256(ss)[0] };
 }
 
 function randomRoute(n: number, seed: number): Party[] {
@@ -281,6 +282,6 @@ function hashMessage(message: string): string {
 /** R, the one-time address and the first view tag for party-0 and the fixed ephemeral key. */
 const VECTOR = [
   "0x94a4858c364c73ac1feb034415e9fe622d0fc21f0ccf8fc5a7a3dab6de99074a",
-  "0x5BF0Dab0f1b1864F02C63242aE12b718b6B599ad",
-  "0xd0",
+  "0x70410578446f24Bf8e4D821c9dDcd1584496E9f9",
+  "0x29",
 ];
