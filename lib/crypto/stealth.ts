@@ -97,7 +97,11 @@ export interface StealthMatch {
   address: string;
   /** The key version whose viewing key matched. */
   keyVersion: number;
-  /** h = sha256(domain ‖ ss) mod n: added to the spending private key it gives the signing key. */
+  /**
+   * h = sha256(domain ‖ ss) mod n: added to the spending private key it gives the signing key.
+   * Keep it as private as a key: with h, anyone can compute route[slot] - h·G = S and so name
+   * the party behind the one-time address.
+   */
   tweak: bigint;
 }
 
