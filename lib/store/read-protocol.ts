@@ -3,7 +3,9 @@
  * at most a few kilobytes beyond one set, and the client never reads more than the exact size an
  * answer can have.
  *
- *   POST /v2/sets     push one set: {format, kind, ticketKey, version, envelopes: [9 × {locator, bytes}]}
+ *   POST /v2/sets     push one set: {format, kind, ticketKey, version, sender?, envelopes: [9 × {locator, bytes}]}
+ *                     (`sender`: the directory address of a return's author, which the chain's
+ *                     one-time address does not tell; it only selects the keys to try)
  *   POST /v2/read     {format, tokens: [1..9 read tokens]} → n × (1 flag byte ‖ ENVELOPE_SIZE bytes)
  *   GET  /v2/health   {format, party}
  *
@@ -41,6 +43,10 @@ export const PushV2Schema = z.strictObject({
   kind: z.enum(SET_KINDS as [string, ...string[]]),
   ticketKey: z.string().regex(/^0x[0-9a-f]{64}$/, "must be 32 bytes as lower-case 0x-hex"),
   version: z.number().int().min(1).max(0xffffffff),
+  sender: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, "must be an address")
+    .optional(),
   envelopes: z
     .array(
       z.strictObject({
@@ -161,6 +167,24 @@ async function call(
   }
 }
 
+/**
+ * A store refused a request for good (a 4xx other than 404, 408 and 429): sending the same bytes
+ * again will not help until something changes.
+ */
+export class StoreRefusal extends StoreError {
+  override name = "StoreRefusal";
+  constructor(
+    message: string,
+    readonly status: number,
+    details?: string,
+  ) {
+    super(message, { details });
+  }
+}
+
+const final = (status: number) =>
+  status >= 400 && status < 500 && ![404, 408, 429].includes(status);
+
 async function refusal(url: string, response: Response): Promise<StoreError> {
   const text = (
     await readBounded(response, MAX_JSON_ANSWER, "error").catch(() => Buffer.alloc(0))
@@ -173,9 +197,11 @@ async function refusal(url: string, response: Response): Promise<StoreError> {
     // not JSON: keep the status
   }
   const retry = response.headers.get("retry-after");
-  return new StoreError(`the store at ${url} refused: ${message}`, {
-    details: retry === null ? undefined : `retry after ${retry.slice(0, 10)} s`,
-  });
+  const said = `the store at ${url} refused: ${message}`;
+  const details = retry === null ? undefined : `retry after ${retry.slice(0, 10)} s`;
+  return final(response.status)
+    ? new StoreRefusal(said, response.status, details)
+    : new StoreError(said, { details });
 }
 
 /** Pushes one set; the store's result, or a {@link StoreError} with its reason. */
@@ -217,4 +243,42 @@ export async function readEnvelopesV2(
   if (response.status !== 200) throw await refusal(url, response);
   const answer = await readBounded(response, tokens.length * READ_SLOT_SIZE, "answer");
   return decodeReadAnswer(answer, tokens.length);
+}
+
+export interface HealthV2 {
+  format: typeof HEALTH_V2_FORMAT;
+  party?: string;
+}
+
+/** The store's health answer: its format and party. */
+export async function storeHealth(url: string, options: ClientOptions = {}): Promise<HealthV2> {
+  let response: Response;
+  try {
+    response = await fetch(new URL("/v2/health", url), {
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      redirect: "error",
+    });
+  } catch (error) {
+    throw new StoreError(`the store at ${url} cannot be reached`, {
+      details: (error as Error).message,
+      cause: error,
+    });
+  }
+  if (response.status !== 200) throw await refusal(url, response);
+  const text = (await readBounded(response, MAX_JSON_ANSWER, "answer")).toString("utf8");
+  let body: Partial<HealthV2> | null = null;
+  try {
+    body = JSON.parse(text) as Partial<HealthV2> | null;
+  } catch {
+    // not JSON: refused below
+  }
+  if (body?.format !== HEALTH_V2_FORMAT) {
+    throw new StoreError(`the endpoint at ${url} is not a settlement store of this version`, {
+      hint: "start it with `npx hardhat store:serve`",
+    });
+  }
+  return {
+    format: HEALTH_V2_FORMAT,
+    ...(typeof body.party === "string" ? { party: body.party } : {}),
+  };
 }

@@ -232,22 +232,24 @@ export interface CommittedSetV2 {
  */
 export function ownerVerifier(input: {
   owner: TreeReader;
+  /** `sender` is the push's sender hint (a return's author): it only selects the keys to try. */
   lookup: (
     kind: SetKind,
     ticketKey: string,
     version: number,
+    sender?: string,
   ) => Promise<CommittedSetV2 | undefined>;
   keep?: "own" | "set";
 }): PushVerifier {
   return async (push, entries) => {
-    const chain = await input.lookup(push.kind, push.ticketKey, push.version);
+    const chain = await input.lookup(push.kind, push.ticketKey, push.version, push.sender);
     if (chain === undefined) {
       throw new Refusal(
         404,
         new StoreError(
           `the chain has no ${push.kind} set for ${push.ticketKey} version ${push.version}`,
           {
-            hint: "push after the transaction has landed",
+            hint: "push after the transaction has landed; a return names its sender",
           },
         ),
       );

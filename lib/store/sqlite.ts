@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { InputError, StoreConflictError, StoreError } from "../errors.js";
 import { LOCATOR_V2_PATTERN } from "../crypto/read-token.js";
 import { ENVELOPE_SIZE } from "../crypto/sealed-envelope.js";
+import type { EnvelopeStore, PutResult, StoreEntry } from "../ticket/store.js";
 
 type SqliteModule = typeof import("node:sqlite");
 export type Database = InstanceType<SqliteModule["DatabaseSync"]>;
@@ -116,18 +117,6 @@ export function transaction<T>(db: Database, body: () => T): T {
   }
 }
 
-export interface StoreEntry {
-  locator: string;
-  bytes: Uint8Array;
-}
-
-export interface PutResult {
-  /** Envelopes newly written. */
-  stored: number;
-  /** Envelopes already held, byte for byte. */
-  existing: number;
-}
-
 function locatorBytes(locator: string): Uint8Array {
   if (typeof locator !== "string" || !LOCATOR_V2_PATTERN.test(locator)) {
     throw new InputError(
@@ -141,7 +130,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer
 
 export const ENVELOPE_DATABASE = "envelopes.sqlite";
 
-export class SqliteEnvelopeStore {
+export class SqliteEnvelopeStore implements EnvelopeStore {
   readonly path: string;
   private readonly db: Database;
   private readonly insert;

@@ -54,11 +54,10 @@ import {
   SET_SIZE,
   splitEnvelope,
 } from "../crypto/sealed-envelope.js";
+import type { RecipientRole } from "./route.js";
 
 export const LEAF_DOMAIN = "SettlementRegistry/envelope-leaf/v2";
 const BLIND_DOMAIN = "sr-leaf-blind/2";
-
-export type Role = "originator" | "route";
 
 /** What every payload starts with; checked after decryption. */
 export interface TreeBinding {
@@ -66,7 +65,7 @@ export interface TreeBinding {
   ticketKey: string;
   version: number;
   recipient: string;
-  role: Role;
+  role: RecipientRole;
 }
 
 export interface TreeRecipient {
@@ -74,7 +73,7 @@ export interface TreeRecipient {
   /** The recipient's x25519 public key of `keyVersion` (0x-hex or bytes). */
   publicKey: string | Uint8Array;
   keyVersion: number;
-  role: Role;
+  role: RecipientRole;
 }
 
 export interface SealTreeInput<B> {

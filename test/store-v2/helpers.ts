@@ -1,8 +1,4 @@
 /** Fixed parties, the largest payloads the schemas allow, and temporary folders for the v2 store tests. */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-
 import { keyPairFromSeed } from "../../lib/crypto/keys.js";
 import { largestTrade } from "../../lib/ticket/envelope-budget.js";
 import {
@@ -11,9 +7,9 @@ import {
   type TreeEntry,
   type TreeRecipient,
 } from "../../lib/ticket/envelope-tree.js";
-import { party, seed, type TestParty } from "../lib/fixtures.js";
+import { party, seed, tempFolder, type TestParty } from "../lib/fixtures.js";
 
-export { seed };
+export { seed, tempFolder };
 
 /** Nine parties: an originator and eight route parties; the CSD has rotated its key once. */
 export const originator = party("v2-originator", "0x1000000000000000000000000000000000000001");
@@ -54,12 +50,6 @@ export function ticketSet(routeParties: TestParty[] = route.slice(0, 3), version
 
 export const entriesOf = (set: SealedTree): TreeEntry[] =>
   set.entries.map(({ locator, bytes }) => ({ locator, bytes }));
-
-/** A fresh temporary folder, removed by `done()`. */
-export async function tempFolder(): Promise<{ path: string; done: () => Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), "sr-v2-"));
-  return { path, done: () => rm(path, { recursive: true, force: true }) };
-}
 
 export { keyPairFromSeed };
 
