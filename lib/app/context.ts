@@ -4,14 +4,14 @@
  * Any front end builds one: the Hardhat tasks through `./hardhat.js`, a web server or a plain
  * Node script directly with `createApp`.
  */
-import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
 import type { Provider, Signer } from "ethers";
 
 import { ConfigError, InputError, PartyError } from "../errors.js";
 import { RegistryClient, type PartyInfo } from "../chain/registry.js";
-import { FolderStore } from "../store/folder.js";
+import { PartyIndex } from "../store/party-index.js";
+import { privateFolder, SqliteEnvelopeStore } from "../store/sqlite.js";
 import type { EnvelopeStore } from "../ticket/store.js";
 import { Delivery } from "../delivery/deliver.js";
 import { deriveKeyRing, type EncryptionKeyPair } from "./keys.js";
@@ -41,7 +41,7 @@ export interface AppParts {
   signers: readonly Signer[] | SignerLookup;
   /** The default admin when `signers` is a lookup. */
   defaultSigner?: () => Promise<Signer>;
-  /** The envelope store (default: a folder store under `<dataDir>/store`). */
+  /** The envelope store (default: the embedded store under `<dataDir>/store`). */
   store?: EnvelopeStore;
   config: AppConfig;
   /** Where the use cases report what went wrong but did not fail them (default: dropped). */
@@ -72,8 +72,10 @@ export interface Actor {
   registry: RegistryClient;
   /** Every key version up to the current one; empty before the party registers a key. */
   keys: EncryptionKeyPair[];
-  /** Folder for this party's own state (inbox cache, watch cursor, create journal). */
+  /** Folder for this party's own state (inbox cache, watch cursor, create journal): 0700. */
   stateDir: string;
+  /** The party's own index: ticket ID → on-chain ticket key (`<stateDir>/index.sqlite`, 0600). */
+  index: PartyIndex;
 }
 
 function signerSource(
@@ -109,7 +111,7 @@ function signerSource(
 export async function createApp(parts: AppParts): Promise<App> {
   const { provider, config } = parts;
   const dataDir = resolve(config.dataDir);
-  await mkdir(dataDir, { recursive: true });
+  privateFolder(dataDir);
   const chainId = (await provider.getNetwork()).chainId;
   const networkName = config.networkName ?? `chain-${chainId}`;
   const registry = new RegistryClient(config.registry, provider);
@@ -118,7 +120,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     chainId,
     provider,
     registry,
-    store: parts.store ?? new FolderStore(join(dataDir, "store")),
+    store: parts.store ?? SqliteEnvelopeStore.open(join(dataDir, "store")),
     delivery:
       config.delivery === false
         ? undefined
@@ -174,8 +176,16 @@ export async function actAs(
     `${app.chainId}-${app.registry.address.slice(2, 10).toLowerCase()}`,
     party.address.toLowerCase(),
   );
-  await mkdir(stateDir, { recursive: true });
-  return { party, signer, registry: app.registry.connect(signer), keys, stateDir };
+  privateFolder(join(app.dataDir, "parties"));
+  privateFolder(stateDir);
+  return {
+    party,
+    signer,
+    registry: app.registry.connect(signer),
+    keys,
+    stateDir,
+    index: PartyIndex.open(stateDir),
+  };
 }
 
 /** The consortium admin: `--as` (a name or address whose key is held), else the default signer. */

@@ -1,14 +1,15 @@
 /**
  * A party's inbox: the tickets that concern it, found from its own notifications on the chain,
- * and the mapping from each on-chain ticket key to the ticket ID, learnt by decrypting the
- * party's own envelope (the ID is never on the chain). Cached in the party's state folder and
- * brought up to date incrementally.
+ * and the mapping from each on-chain ticket key to the ticket ID, learnt by opening the party's
+ * own envelope (the ID is never on the chain). The notifications are cached in the party's state
+ * folder (`inbox.json`, 0600, no IDs); the IDs go to its party index (`index.sqlite`, 0600).
  */
 import { join } from "node:path";
 
 import { getAddress } from "ethers";
 
-import { locateTicket } from "../ticket/open.js";
+import { openTicket } from "../ticket/open.js";
+import { setsOfTicket } from "../store/committed.js";
 import type { Actor, App } from "./context.js";
 import { notificationsFor } from "../chain/events.js";
 import type { PartyRole } from "../ticket/route.js";
@@ -36,7 +37,19 @@ export async function loadInbox(app: App, actor: Actor): Promise<InboxFile> {
   const empty: InboxFile = { registry: app.registry.address, scannedTo: -1, tickets: {} };
   const file = await readJson<InboxFile>(inboxPath(actor), empty);
   // A cache from another deployment (e.g. a restarted development chain) is discarded.
-  return file.registry === app.registry.address ? file : empty;
+  const inbox = file.registry === app.registry.address ? file : empty;
+  for (const entry of Object.values(inbox.tickets)) {
+    entry.id = actor.index.byTicketKey(entry.key)?.id;
+  }
+  return inbox;
+}
+
+/** Writes the notifications (without IDs: those live in the party index). */
+async function saveInbox(actor: Actor, inbox: InboxFile): Promise<void> {
+  const tickets = Object.fromEntries(
+    Object.entries(inbox.tickets).map(([key, { id: _id, ...entry }]) => [key, entry]),
+  );
+  await writeJson(inboxPath(actor), { ...inbox, tickets });
 }
 
 /**
@@ -67,22 +80,33 @@ export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
   for (let i = 0; i < unknown.length; i += 16) {
     await Promise.all(
       unknown.slice(i, i + 16).map(async (entry) => {
-        const ticket = await app.registry.ticket(entry.key);
+        const sets = await setsOfTicket(app.registry, entry.key);
+        if (sets.length === 0) return;
+        const senderPublicKeys = await app.registry.publicKeys(sets[0].originator);
         // The ID is the same in every version; the newest version's envelope is kept longest.
-        for (let version = ticket.version; version >= 1 && entry.id === undefined; version--) {
-          const found = await locateTicket({
+        for (const set of sets.filter((s) => s.kind === "ticket").reverse()) {
+          const opened = await openTicket({
             store: app.store,
             ticketKey: entry.key,
-            version,
+            version: set.version,
             me,
-            originatorPublicKeys: await app.registry.publicKeys(ticket.originator),
-          });
-          if (found !== undefined) entry.id = found.id;
+            senderPublicKeys,
+            expected: {
+              tradeCommitment: set.tradeCommitment!,
+              envelopeCommitment: set.commitment,
+              originator: set.originator,
+              route: set.route,
+            },
+          }).catch(() => undefined);
+          if (opened === undefined) continue;
+          entry.id = opened.id;
+          actor.index.remember({ id: opened.id, ticketKey: entry.key });
+          break;
         }
       }),
     );
   }
-  await writeJson(inboxPath(actor), inbox);
+  await saveInbox(actor, inbox);
   return Object.values(inbox.tickets).sort((a, b) => a.block - b.block);
 }
 
@@ -90,14 +114,15 @@ export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
 export async function rememberTicket(app: App, actor: Actor, entry: InboxEntry): Promise<void> {
   const inbox = await loadInbox(app, actor);
   inbox.tickets[entry.key] = { ...inbox.tickets[entry.key], ...entry };
-  await writeJson(inboxPath(actor), inbox);
+  if (entry.id !== undefined) actor.index.remember({ id: entry.id, ticketKey: entry.key });
+  await saveInbox(actor, inbox);
 }
 
 /** The on-chain key of ticket `id` if it is in the actor's inbox (after a sync). */
 export async function keyOfTicket(app: App, actor: Actor, id: string): Promise<string | undefined> {
-  const find = (entries: InboxEntry[]) => entries.find((e) => e.id === id)?.key;
-  const cached = find(Object.values((await loadInbox(app, actor)).tickets));
-  return cached ?? find(await syncInbox(app, actor));
+  const indexed = actor.index.byId(id)?.ticketKey;
+  if (indexed !== undefined) return indexed;
+  return (await syncInbox(app, actor)).find((e) => e.id === id)?.key;
 }
 
 export const sameAddress = (a: string, b: string) => getAddress(a) === getAddress(b);

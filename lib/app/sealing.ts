@@ -5,13 +5,7 @@
  */
 import { ChainError, InputError, PartyError, StoreConflictError } from "../errors.js";
 import type { PartyInfo } from "../chain/registry.js";
-import {
-  removeSealed,
-  storeSealed,
-  type RouteParty,
-  type SealedNote,
-  type SealedTicket,
-} from "../ticket/seal.js";
+import { removeSealed, storeSealed, type RouteParty, type SealedSet } from "../ticket/seal.js";
 import { MAX_ROUTE_LENGTH } from "../ticket/route.js";
 import { resolvePartyOption, type Actor, type App } from "./context.js";
 
@@ -70,17 +64,6 @@ export async function resolveRoute(app: App, actor: Actor, route: string[]): Pro
   return parties;
 }
 
-/**
- * Whether the store holds any envelope of ticket `id`. A create that failed removes its
- * envelopes but may leave empty version folders behind: those do not make an ID "in use".
- */
-export async function hasEnvelopes(app: App, id: string): Promise<boolean> {
-  for (const version of await app.store.versions(id)) {
-    if ((await app.store.list(id, version)).length > 0) return true;
-  }
-  return false;
-}
-
 export const routeParties = (parties: PartyInfo[]): RouteParty[] =>
   parties.map((p) => ({
     address: p.address,
@@ -91,7 +74,7 @@ export const routeParties = (parties: PartyInfo[]): RouteParty[] =>
 /** Stores a sealed set, runs the transaction, and removes the set again if the transaction fails. */
 export async function storeThenSend<T>(
   app: App,
-  sealed: SealedTicket | SealedNote,
+  sealed: SealedSet,
   send: () => Promise<T>,
 ): Promise<T> {
   try {
@@ -102,7 +85,7 @@ export async function storeThenSend<T>(
     await removeSealed(app.store, sealed).catch(() => undefined);
     if (error instanceof StoreConflictError) {
       throw new StoreConflictError(
-        `${sealed.id} version ${sealed.version} is already sealed in the store`,
+        `this ${sealed.kind} of version ${sealed.version} is already sealed in the store`,
         {
           details: error.shortMessage,
           hint: "an earlier attempt may still be pending: check with ticket:show before trying again",

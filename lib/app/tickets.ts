@@ -6,15 +6,15 @@ import { ChainError, InputError, NotAPartyError, PartyError, SettlementError } f
 import type { OnChainTicket, PartyInfo } from "../chain/registry.js";
 import { commitmentsByVersion, ticketHistory } from "../chain/events.js";
 import { normalizeTicketId } from "../ticket/id.js";
-import { openNote, openTicket, type OpenedNote, type OpenedTicket } from "../ticket/open.js";
-import { sealNote, sealTicket } from "../ticket/seal.js";
+import { openReturn, openTicket, type OpenedTicket } from "../ticket/open.js";
+import { sealReturn, sealTicket } from "../ticket/seal.js";
 import type { Trade } from "../ticket/schema.js";
 import { envelopeRecipients, type RecipientRole } from "../ticket/route.js";
-import { parseReason, type Reason } from "../reasons.js";
+import { parseReasons, type Reason } from "../reasons.js";
 import type { Actor, App } from "./context.js";
 import { describeEntry, type HistoryEntry } from "./history.js";
 import { keyOfTicket, sameAddress } from "./inbox.js";
-import { hasEnvelopes, requireKey, routeParties, storeThenSend } from "./sealing.js";
+import { requireKey, routeParties, storeThenSend } from "./sealing.js";
 
 export interface StepView {
   step: number;
@@ -51,14 +51,11 @@ export async function locateForActor(
     app.registry.nameTicket(key, id);
     return { id, key };
   }
-  if (!(await hasEnvelopes(app, id))) {
-    throw new InputError(`unknown ticket ${id}`, {
-      details: "no such ticket in the store",
-      hint: "check the ID; `npx hardhat ticket:list --as <you>` lists your tickets",
-    });
-  }
-  // Nothing more: not the route, not the status, not whether the caller's key was tried.
-  throw new NotAPartyError("not a party to this ticket");
+  // The store cannot say more (it knows no IDs): not whether the ticket exists, nor its route.
+  throw new NotAPartyError(`unknown ticket ${id}, or not a party to it`, {
+    details: "your index has no ticket under this ID",
+    hint: "check the ID; `npx hardhat ticket:list --as <you>` lists your tickets",
+  });
 }
 
 async function openCurrent(
@@ -75,7 +72,6 @@ async function openCurrent(
     version: onChain.version,
     me: { address: actor.party.address, keys: actor.keys },
     senderPublicKeys: await app.registry.publicKeys(onChain.originator),
-    originator: onChain.originator,
     expected: {
       tradeCommitment: onChain.tradeCommitment,
       envelopeCommitment: onChain.envelopeCommitment,
@@ -103,7 +99,7 @@ export async function showTicket(app: App, actor: Actor, idInput: string): Promi
     const by = "by" in entry ? (await app.registry.party(entry.by)).name : undefined;
     let note: string | undefined;
     if (entry.kind === "returned" && !/^0x0+$/.test(entry.narrativeCommitment)) {
-      note = await readNote(app, actor, id, key, entry).catch((e: unknown) =>
+      note = await readNote(app, actor, id, key, entry, opened.slots).catch((e: unknown) =>
         e instanceof SettlementError
           ? `(narrative unreadable: ${e.oneLine()})`
           : "(narrative unreadable)",
@@ -153,25 +149,34 @@ export async function showTicket(app: App, actor: Actor, idInput: string): Promi
   };
 }
 
+/**
+ * The note of a return (its reason codes travel with it), read from my return envelope. The
+ * chain names the returning party by its one-time address; the slot table of the version's ticket
+ * says who stands behind it, and so whose keys sealed the return.
+ */
 async function readNote(
   app: App,
   actor: Actor,
   id: string,
   key: string,
   entry: Extract<HistoryEntry, { kind: "returned" }>,
+  slots: OpenedTicket["slots"] = [],
 ): Promise<string> {
-  const note: OpenedNote = await openNote({
+  const author = slots.find((s) => sameAddress(s.address, entry.by))?.party ?? entry.by;
+  const opened = await openReturn({
     store: app.store,
-    id,
     ticketKey: key,
     version: entry.version,
     me: { address: actor.party.address, keys: actor.keys },
-    authorPublicKeys: await app.registry.publicKeys(entry.by),
-    author: entry.by,
-    narrativeCommitment: entry.narrativeCommitment,
-    expectRecipient: true,
+    authorPublicKeys: await app.registry.publicKeys(author),
+    author,
+    reasonCommitment: entry.narrativeCommitment,
   });
-  return note.narrative;
+  if (opened.id !== id) throw new NotAPartyError(`the return names ticket ${opened.id}, not ${id}`);
+  const codes = opened.reasons.map(
+    (r) => `${r.qualifier}/${r.scheme === undefined ? "" : `${r.scheme}/`}${r.code}`,
+  );
+  return opened.note === undefined ? codes.join(", ") : `${codes.join(", ")}: ${opened.note}`;
 }
 
 // ------------------------------------------------------------------------------------ decisions
@@ -210,60 +215,51 @@ export async function approveTicket(
 }
 
 export interface RejectInput {
+  /** One to eight reason codes, comma-separated: `NMAT/DDAT,PEND/MONY`. */
   reason: string;
   note?: string;
 }
 
+/**
+ * Returns (NG) the version the actor read: the reason codes and the note are sealed to the
+ * originator and every route party (`sealReturn`); only their commitment reaches the chain.
+ */
 export async function rejectTicket(
   app: App,
   actor: Actor,
   idInput: string,
   input: RejectInput,
-): Promise<DecisionResult & { reason: Reason }> {
+): Promise<DecisionResult & { reason: Reason; reasons: Reason[] }> {
   requireKey(actor);
-  const reason = parseReason(input.reason);
+  const reasons = parseReasons(input.reason);
   const { id, key } = await locateForActor(app, actor, idInput);
   const onChain = await actor.registry.ticket(key); // also names the parties in a refusal
-  if (reason.scheme !== undefined) {
-    throw new InputError(
-      `the registry records ISO codes only, not ${reason.scheme}'s own code ${reason.code}`,
-      {
-        hint: "give the ISO code here and the proprietary code in --note",
-      },
-    );
-  }
-  // The registry's reason field predates PEND: it records a pending cause under PENF.
-  const onChainQualifier = reason.qualifier === "PEND" ? "PENF" : reason.qualifier;
-  const qualifier = "0x" + Buffer.from(onChainQualifier, "latin1").toString("hex");
-  const code = "0x" + Buffer.from(reason.code, "latin1").toString("hex");
-  const send = (narrativeCommitment: string) =>
+  const opened = await openCurrent(app, actor, id, key, onChain);
+  const recipient = async (address: string) => {
+    const p = await app.registry.party(address);
+    return { address: p.address, publicKey: p.encryptionKey, keyVersion: p.keyVersion };
+  };
+  const sealed = sealReturn({
+    ticket: { id, ticketKey: key, version: opened.version },
+    author: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
+    step: Math.max(
+      0,
+      opened.route.findIndex((a) => sameAddress(a, actor.party.address)),
+    ),
+    recipients: envelopeRecipients(
+      await recipient(opened.originator),
+      await Promise.all(opened.route.map(recipient)),
+    ),
+    reasons,
+    note: input.note,
+  });
+  const route = opened.slots?.map((s) => s.address) ?? onChain.route;
+  const receipt = await storeThenSend(app, sealed, () =>
     actor.registry.send(() =>
-      actor.registry.contract.reject(key, qualifier, code, narrativeCommitment),
-    );
-
-  let receiptHash: string;
-  if (input.note === undefined || input.note === "") {
-    receiptHash = (await send("0x" + "00".repeat(32))).hash;
-  } else {
-    // The narrative is sealed for the originator and every route party, like the ticket itself.
-    const opened = await openCurrent(app, actor, id, key, onChain);
-    const recipient = async (address: string) => {
-      const p = await app.registry.party(address);
-      return { address: p.address, publicKey: p.encryptionKey, keyVersion: p.keyVersion };
-    };
-    const recipients = envelopeRecipients(
-      await recipient(onChain.originator),
-      await Promise.all(onChain.route.map(recipient)),
-    );
-    const sealed = sealNote({
-      ticket: { id, secret: opened.secret, version: onChain.version },
-      author: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
-      recipients,
-      narrative: input.note,
-    });
-    receiptHash = (await storeThenSend(app, sealed, () => send(sealed.narrativeCommitment))).hash;
-  }
-  return { ...(await afterDecision(app, id, key, receiptHash)), reason };
+      actor.registry.contract.reject(key, opened.version, route, sealed.reasonCommitment),
+    ),
+  );
+  return { ...(await afterDecision(app, id, key, receipt.hash)), reason: reasons[0], reasons };
 }
 
 export async function amendTicket(
