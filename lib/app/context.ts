@@ -4,14 +4,15 @@
  * Any front end builds one: the Hardhat tasks through `./hardhat.js`, a web server or a plain
  * Node script directly with `createApp`.
  */
-import { join, resolve } from "node:path";
+import { chmod, mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 
-import type { Provider, Signer } from "ethers";
+import { Wallet, type Overrides, type Provider, type Signer } from "ethers";
 
 import { ConfigError, InputError, PartyError } from "../errors.js";
 import { RegistryClient, type PartyInfo } from "../chain/registry.js";
 import { PartyIndex } from "../store/party-index.js";
-import { privateFolder, SqliteEnvelopeStore } from "../store/sqlite.js";
+import { SqliteEnvelopeStore } from "../store/sqlite.js";
 import type { EnvelopeStore } from "../ticket/store.js";
 import { Delivery } from "../delivery/deliver.js";
 import { deriveKeyRing, type EncryptionKeyPair } from "./keys.js";
@@ -22,7 +23,7 @@ export type SignerLookup = (address: string, name?: string) => Promise<Signer>;
 export interface AppConfig {
   /** The SettlementRegistry's address. */
   registry: string;
-  /** Folder for the per-party state and the outbox (and the folder store, unless one is given). */
+  /** Folder for the per-party state and the outbox (and the embedded store, unless one is given). */
   dataDir: string;
   /** How messages name the network (default `chain-<id>`). */
   networkName?: string;
@@ -41,7 +42,17 @@ export interface AppParts {
   signers: readonly Signer[] | SignerLookup;
   /** The default admin when `signers` is a lookup. */
   defaultSigner?: () => Promise<Signer>;
-  /** The envelope store (default: the embedded store under `<dataDir>/store`). */
+  /**
+   * A signer for a one-time route address's private key (default: an ethers Wallet on
+   * `provider`). Node networks pass their failover provider's signer.
+   */
+  oneTimeSigner?: (privateKey: string) => Signer;
+  /**
+   * Transaction fields of one-time addresses (default: a legacy transaction at gas price 0, as a
+   * free-gas chain takes from an address that holds no ether).
+   */
+  oneTimeOverrides?: Overrides;
+  /** The envelope store (default: the embedded SQLite store under `<dataDir>/store`). */
   store?: EnvelopeStore;
   config: AppConfig;
   /** Where the use cases report what went wrong but did not fail them (default: dropped). */
@@ -63,6 +74,9 @@ export interface App {
   signerFor(address: string, name?: string): Promise<Signer>;
   /** The default admin (the first account). */
   defaultSigner(): Promise<Signer>;
+  /** A signer for the private key of a one-time route address. */
+  oneTimeSigner(privateKey: string): Signer;
+  oneTimeOverrides: Overrides;
 }
 
 /** A party acting through its own signer, with its encryption key ring. */
@@ -72,10 +86,16 @@ export interface Actor {
   registry: RegistryClient;
   /** Every key version up to the current one; empty before the party registers a key. */
   keys: EncryptionKeyPair[];
-  /** Folder for this party's own state (inbox cache, watch cursor, create journal): 0700. */
+  /** Folder for this party's own state (index, watch cursor, create journal): 0700. */
   stateDir: string;
-  /** The party's own index: ticket ID → on-chain ticket key (`<stateDir>/index.sqlite`, 0600). */
-  index: PartyIndex;
+  /** What a typed ticket ID resolves through: ID → on-chain key (`<stateDir>/index.sqlite`, 0600). */
+  ids: PartyIndex;
+}
+
+/** Creates `dir` (and its parents) readable by its owner only: it holds secrets. */
+export async function privateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
 }
 
 function signerSource(
@@ -111,7 +131,7 @@ function signerSource(
 export async function createApp(parts: AppParts): Promise<App> {
   const { provider, config } = parts;
   const dataDir = resolve(config.dataDir);
-  privateFolder(dataDir);
+  await privateDir(dataDir);
   const chainId = (await provider.getNetwork()).chainId;
   const networkName = config.networkName ?? `chain-${chainId}`;
   const registry = new RegistryClient(config.registry, provider);
@@ -127,6 +147,8 @@ export async function createApp(parts: AppParts): Promise<App> {
         : new Delivery({ registry, chainId, dataDir, timeoutMs: config.deliveryTimeoutMs }),
     dataDir,
     warn: parts.warn ?? (() => undefined),
+    oneTimeSigner: parts.oneTimeSigner ?? ((key) => new Wallet(key, provider)),
+    oneTimeOverrides: parts.oneTimeOverrides ?? { type: 0, gasPrice: 0n },
     ...signerSource(parts, networkName),
   };
 }
@@ -176,15 +198,15 @@ export async function actAs(
     `${app.chainId}-${app.registry.address.slice(2, 10).toLowerCase()}`,
     party.address.toLowerCase(),
   );
-  privateFolder(join(app.dataDir, "parties"));
-  privateFolder(stateDir);
+  for (const dir of [join(app.dataDir, "parties"), dirname(stateDir), stateDir])
+    await privateDir(dir);
   return {
     party,
     signer,
     registry: app.registry.connect(signer),
     keys,
     stateDir,
-    index: PartyIndex.open(stateDir),
+    ids: PartyIndex.open(stateDir),
   };
 }
 

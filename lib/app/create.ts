@@ -4,11 +4,16 @@
  * finds out whether the ticket landed and never registers it twice.
  */
 import { join } from "node:path";
-import { mkdir, unlink } from "node:fs/promises";
+import { unlink } from "node:fs/promises";
 
-import { ChainError, ContractError, InputError } from "../errors.js";
+import { ChainError, ContractError, InputError, PartyError } from "../errors.js";
 import type { PartyInfo } from "../chain/registry.js";
-import { newTicketSecret, normalizeTicketId, ticketKey as deriveTicketKey } from "../ticket/id.js";
+import {
+  newTicketSecret,
+  normalizeTicketId,
+  ticketKey as deriveTicketKey,
+  ticketRef,
+} from "../ticket/id.js";
 import {
   journalSet,
   sealTicket,
@@ -17,9 +22,17 @@ import {
   type JournaledSet,
 } from "../ticket/seal.js";
 import type { Trade } from "../ticket/schema.js";
-import type { Actor, App } from "./context.js";
+import { privateDir, type Actor, type App } from "./context.js";
 import { keyOfTicket, rememberTicket, sameAddress } from "./inbox.js";
-import { requireActive, requireKey, resolveRoute, routeParties, storeThenSend } from "./sealing.js";
+import {
+  requireActive,
+  requireKey,
+  resolveRoute,
+  routeParties,
+  stealthRouteFor,
+  storeThenSend,
+} from "./sealing.js";
+import type { StealthRoute } from "../crypto/stealth.js";
 import { readJson, writeJson } from "./state.js";
 
 export interface CreateInput {
@@ -40,20 +53,22 @@ export interface CreateResult {
 }
 
 /**
- * Written (0600, in the originator's private state folder) before anything is stored or sent,
- * removed once the outcome is known. It holds the sealed set itself: the locators of a version
- * are fixed, so a retry must send and store the very same set, never a new sealing. A rerun with
- * the same `--id` finds it: if the ticket is on chain, the create succeeded; otherwise the very
- * same registration is sent again (a transaction that was still pending then lands first and the
- * resend is refused as a duplicate, so nothing is registered twice and the stored envelopes
- * always match what the chain holds).
+ * Written (0600) before anything is stored or sent, removed once the outcome is known. It holds
+ * the sealed set itself: the locators of a version are fixed, so a retry must store and send the
+ * very same set, never a new sealing. A rerun with the same `--id` finds it: if the ticket is on
+ * chain, the create succeeded; otherwise the very same registration is sent again (a transaction
+ * that was still pending then lands first and the resend is refused as a duplicate, so nothing is
+ * registered twice and the stored envelopes always match what the chain holds).
  */
 interface CreateJournal {
   id: string;
   secret: string;
   tradeCommitment?: string;
   envelopeCommitment?: string;
+  /** The route's parties (directory addresses), in order. */
   route?: string[];
+  /** The one-time route and announcement sent with the create. */
+  stealth?: StealthRoute;
   /** The sealed set, to store and deliver again after a resend. */
   set?: JournaledSet;
 }
@@ -79,6 +94,7 @@ export async function createTicket(
       const key = deriveTicketKey(id, secret, actor.party.address);
       const onChain = await app.registry.ticket(key);
       if (onChain.status !== "none") {
+        requireOwnRecord(onChain.originator, actor, id);
         if (journal !== undefined) await deliverJournaled(app, journal);
         await unlink(journalPath(actor, id)).catch(() => undefined);
         await rememberTicket(app, actor, { key, id, role: "originator", block: 0 });
@@ -97,29 +113,20 @@ export async function createTicket(
             hint: `rerun with --route ${journal.route?.join(",")}, or omit --id for a new ticket`,
           });
         }
-        return resendCreate(
-          app,
-          actor,
-          journal as CreateJournal & Required<Omit<CreateJournal, "set">>,
-          route,
-        );
+        return resendCreate(app, actor, journal as ResendableJournal, route);
       }
       // The earlier attempt sealed nothing and sent nothing: seal again.
-    } else if (actor.index.byId(id) !== undefined) {
+    } else if (actor.ids.byId(id) !== undefined) {
       // An earlier attempt of this originator landed and cleared its journal: nothing to send.
       const key = await keyOfTicket(app, actor, id);
       const onChain = key === undefined ? undefined : await app.registry.ticket(key);
-      if (
-        key !== undefined &&
-        onChain !== undefined &&
-        onChain.status !== "none" &&
-        sameAddress(onChain.originator, actor.party.address)
-      ) {
+      if (key !== undefined && onChain !== undefined && onChain.status !== "none") {
+        requireOwnRecord(onChain.originator, actor, id);
         return {
           id,
           ticketKey: key,
           version: onChain.version,
-          notified: await Promise.all(onChain.route.map((a) => app.registry.party(a))),
+          notified: route,
           alreadyRegistered: true,
         };
       }
@@ -130,29 +137,34 @@ export async function createTicket(
   }
 
   // sealTicket draws a fresh ID and secret unless both are given.
+  const { stealth, slots } = stealthRouteFor(route);
   const ticket = sealTicket({
     ...(id === undefined ? {} : { id, secret: secret ?? newTicketSecret() }),
     trade: input.trade,
     originator: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
     route: routeParties(route),
+    slots,
   });
-  await mkdir(join(actor.stateDir, "creating"), { recursive: true });
+  await privateDir(join(actor.stateDir, "creating"));
   await writeJson(journalPath(actor, ticket.id), {
     id: ticket.id,
     secret: ticket.secret,
     tradeCommitment: ticket.tradeCommitment,
     envelopeCommitment: ticket.envelopeCommitment,
     route: route.map((p) => p.address),
+    stealth,
     set: journalSet(ticket),
   } satisfies CreateJournal);
   actor.registry.nameTicket(ticket.ticketKey, ticket.id);
   const receipt = await storeThenSend(app, ticket, () =>
     actor.registry.send(() =>
       actor.registry.contract.createTicket(
-        ticket.ticketKey,
+        ticket.ref,
         ticket.tradeCommitment,
         ticket.envelopeCommitment,
-        route.map((p) => p.address),
+        stealth.route,
+        stealth.ephemeralKey,
+        stealth.viewTags,
       ),
     ),
   ).catch(async (error) => {
@@ -179,6 +191,20 @@ export async function createTicket(
   };
 }
 
+/**
+ * A record found under this ID's key must be the actor's own. The registry files a create under
+ * `keccak256(abi.encode(sender, ref))`, so a member that copied a pending create holds a record
+ * of its own, under another key, and can never appear here; if it does, say so plainly rather
+ * than report a success.
+ */
+function requireOwnRecord(originator: string, actor: Actor, id: string): void {
+  if (!sameAddress(originator, actor.party.address)) {
+    throw new PartyError(`ticket ${id} is registered by ${originator}, not by you`, {
+      hint: "do not reuse this ID: omit --id to create the ticket under a new one",
+    });
+  }
+}
+
 /** A chain failure whose outcome is unknown: say how to find out safely. */
 function retryHint(error: ChainError, id: string): ChainError {
   return new ChainError(`ticket ${id}: ${error.shortMessage}`, {
@@ -197,11 +223,13 @@ async function deliverJournaled(app: App, journal: CreateJournal): Promise<void>
   await app.delivery.afterSend(setFromJournal(journal.set), app);
 }
 
+type ResendableJournal = CreateJournal & Required<Omit<CreateJournal, "set">>;
+
 /** Sends the registration recorded in the journal again, with its very set. */
 async function resendCreate(
   app: App,
   actor: Actor,
-  journal: CreateJournal & Required<Omit<CreateJournal, "set">>,
+  journal: ResendableJournal,
   route: PartyInfo[],
 ): Promise<CreateResult> {
   const key = deriveTicketKey(journal.id, journal.secret, actor.party.address);
@@ -213,10 +241,12 @@ async function resendCreate(
   try {
     const receipt = await actor.registry.send(() =>
       actor.registry.contract.createTicket(
-        key,
+        ticketRef(journal.id, journal.secret),
         journal.tradeCommitment,
         journal.envelopeCommitment,
-        journal.route,
+        journal.stealth.route,
+        journal.stealth.ephemeralKey,
+        journal.stealth.viewTags,
       ),
     );
     txHash = receipt.hash;

@@ -1,7 +1,8 @@
 /**
- * A party's small local state (inbox cache, watch cursor, create journal): JSON files written
+ * A party's small local state (ticket index, watch cursor, create journal): JSON files written
  * atomically (temp file, fsync, rename) so that a crash leaves either the old or the new content,
- * and readable by their owner only (0600): a create journal holds a ticket's secret.
+ * and readable by their owner only (0600): the index maps ticket IDs to their on-chain keys and
+ * the journal holds a ticket's secret.
  */
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import { randomBytes } from "node:crypto";

@@ -1,20 +1,42 @@
 /**
- * Ticket use cases after the create, for each role: show, approve, reject, amend, cancel.
- * (Creating a ticket, and retrying it, is in ./create.ts.)
+ * Ticket use cases after the create, for each role: show, approve, reject, revise (amend and
+ * re-route), cancel. (Creating a ticket, and retrying it, is in ./create.ts.)
+ *
+ * Every decision opens and verifies the ticket's current version first and names that version in
+ * the transaction: an approval never lands on a version its approver did not read. Approvals and
+ * returns are sent from the one-time address of the actor's slot, so the chain never says which
+ * party decided; the slot table inside the envelopes says it to the ticket's own parties.
  */
-import { ChainError, InputError, NotAPartyError, PartyError, SettlementError } from "../errors.js";
+import type { Overrides, Signer } from "ethers";
+
+import {
+  ContractError,
+  InputError,
+  NotAPartyError,
+  PartyError,
+  SettlementError,
+  TamperError,
+} from "../errors.js";
 import type { OnChainTicket, PartyInfo } from "../chain/registry.js";
-import { commitmentsByVersion, ticketHistory } from "../chain/events.js";
+import { commitmentsByVersion, ticketHistory, type VersionRecord } from "../chain/events.js";
+import { stealthPrivateKey, type StealthMatch } from "../crypto/stealth.js";
 import { normalizeTicketId } from "../ticket/id.js";
 import { openReturn, openTicket, type OpenedTicket } from "../ticket/open.js";
-import { sealReturn, sealTicket } from "../ticket/seal.js";
+import { sealReturn, sealTicket, type RouteSlot } from "../ticket/seal.js";
 import type { Trade } from "../ticket/schema.js";
 import { envelopeRecipients, type RecipientRole } from "../ticket/route.js";
-import { parseReasons, type Reason } from "../reasons.js";
+import { formatReason, parseReasons, type Reason } from "../reasons.js";
 import type { Actor, App } from "./context.js";
-import { describeEntry, type HistoryEntry } from "./history.js";
-import { keyOfTicket, sameAddress } from "./inbox.js";
-import { requireKey, routeParties, storeThenSend } from "./sealing.js";
+import { withReasons, type HistoryEntry } from "./history.js";
+import { indexEntry, keyOfTicket, mySlotIn, rememberTicket, sameAddress } from "./inbox.js";
+import {
+  requireActive,
+  requireKey,
+  resolveRoute,
+  routeParties,
+  stealthRouteFor,
+  storeThenSend,
+} from "./sealing.js";
 
 export interface StepView {
   step: number;
@@ -52,63 +74,125 @@ export async function locateForActor(
     return { id, key };
   }
   // The store cannot say more (it knows no IDs): not whether the ticket exists, nor its route.
-  throw new NotAPartyError(`unknown ticket ${id}, or not a party to it`, {
-    details: "your index has no ticket under this ID",
-    hint: "check the ID; `npx hardhat ticket:list --as <you>` lists your tickets",
-  });
+  throw new NotAPartyError("not a party to this ticket");
 }
 
-async function openCurrent(
+/**
+ * Opens one version and checks its slot table against the version's on-chain route: the
+ * originator's envelope names, for each one-time address, the party behind it.
+ */
+async function openVersion(
   app: App,
   actor: Actor,
   id: string,
   key: string,
-  onChain: OnChainTicket,
-): Promise<OpenedTicket> {
-  return openTicket({
+  originator: string,
+  record: VersionRecord,
+): Promise<OpenedTicket & { slots: RouteSlot[] }> {
+  const opened = await openTicket({
     store: app.store,
     id,
     ticketKey: key,
-    version: onChain.version,
+    version: record.version,
     me: { address: actor.party.address, keys: actor.keys },
-    senderPublicKeys: await app.registry.publicKeys(onChain.originator),
+    senderPublicKeys: await app.registry.publicKeys(originator),
+    originator,
     expected: {
-      tradeCommitment: onChain.tradeCommitment,
-      envelopeCommitment: onChain.envelopeCommitment,
-      originator: onChain.originator,
-      route: onChain.route,
+      tradeCommitment: record.tradeCommitment,
+      envelopeCommitment: record.envelopeCommitment,
+      originator,
     },
   });
+  const slots = opened.slots ?? [];
+  const matches =
+    slots.length === record.route.length &&
+    slots.every(
+      (s, i) =>
+        sameAddress(s.address, record.route[i]) && sameAddress(s.party, opened.route[i] ?? s.party),
+    );
+  if (!matches) {
+    throw new TamperError(
+      `ticket ${id} v${record.version}: its slot table does not match the on-chain route`,
+      {
+        hint: "the originator sealed another route than it registered; ask it to re-route the ticket",
+      },
+    );
+  }
+  await rememberTicket(app, actor, { key, id, slots: { [record.version]: slots } });
+  return { ...opened, slots };
+}
+
+const current = (t: OnChainTicket): VersionRecord => ({
+  version: t.version,
+  tradeCommitment: t.tradeCommitment,
+  envelopeCommitment: t.envelopeCommitment,
+  route: t.route,
+  ephemeralKey: t.ephemeralKey,
+  viewTags: t.viewTags,
+});
+
+/** The party behind a one-time address of a version, if that version's slot table is known. */
+function slotParty(slots: RouteSlot[] | undefined, address: string): RouteSlot | undefined {
+  return slots?.find((s) => sameAddress(s.address, address));
 }
 
 export async function showTicket(app: App, actor: Actor, idInput: string): Promise<TicketView> {
   requireKey(actor);
   const { id, key } = await locateForActor(app, actor, idInput);
   const onChain = await app.registry.ticket(key);
-  const opened = await openCurrent(app, actor, id, key, onChain);
+  const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
   const history = await ticketHistory(app.registry, key);
-  const registered = commitmentsByVersion(history).get(onChain.version);
-  if (registered !== undefined && registered.tradeCommitment !== onChain.tradeCommitment) {
-    throw new ChainError(`the chain's history of ${id} disagrees with its state`, {
-      hint: "the node may be out of sync; try another endpoint",
-    });
+
+  // The slot table of every version in the history (older ones from their own envelopes).
+  const records = commitmentsByVersion(history);
+  const slotsOf = new Map<number, RouteSlot[]>([[onChain.version, opened.slots]]);
+  const known = (await indexEntry(app, actor, key))?.slots ?? {};
+  for (const [version, record] of records) {
+    if (slotsOf.has(version)) continue;
+    const cached = known[version];
+    if (cached !== undefined) slotsOf.set(version, cached);
+    else {
+      const older = await openVersion(app, actor, id, key, onChain.originator, record).catch(
+        () => undefined,
+      );
+      if (older !== undefined) slotsOf.set(version, older.slots);
+    }
   }
 
   const enriched: TicketView["history"] = [];
-  for (const entry of history.map(describeEntry)) {
-    const by = "by" in entry ? (await app.registry.party(entry.by)).name : undefined;
+  for (const entry of history) {
+    let byName: string | undefined;
+    let shown: HistoryEntry = entry;
     let note: string | undefined;
-    if (entry.kind === "returned" && !/^0x0+$/.test(entry.narrativeCommitment)) {
-      note = await readNote(app, actor, id, key, entry, opened.slots).catch((e: unknown) =>
-        e instanceof SettlementError
-          ? `(narrative unreadable: ${e.oneLine()})`
-          : "(narrative unreadable)",
-      );
+    if (entry.kind === "created") byName = (await app.registry.party(entry.by)).name;
+    if (entry.kind === "approved" || entry.kind === "returned") {
+      const slot = slotParty(slotsOf.get(entry.version), entry.by);
+      byName = slot?.name;
+      if (entry.kind === "returned" && slot !== undefined) {
+        try {
+          const opened = await openReturn({
+            store: app.store,
+            ticketKey: key,
+            version: entry.version,
+            me: { address: actor.party.address, keys: actor.keys },
+            authorPublicKeys: await app.registry.publicKeys(slot.party),
+            author: slot.party,
+            reasonCommitment: entry.reasonCommitment,
+          });
+          shown = withReasons(entry, opened.reasons.map(formatReason));
+          note = opened.note;
+        } catch (e) {
+          note =
+            e instanceof SettlementError
+              ? `(reasons unreadable: ${e.oneLine()})`
+              : "(reasons unreadable)";
+        }
+      }
     }
-    enriched.push({ ...entry, byName: by, note });
+    enriched.push({ ...shown, byName, note });
   }
 
-  const parties = await Promise.all(onChain.route.map((a) => app.registry.party(a)));
+  const parties = await Promise.all(opened.slots.map((s) => app.registry.party(s.party)));
   const lastReturn = [...history]
     .reverse()
     .find((h) => h.kind === "returned" && h.version === onChain.version);
@@ -149,36 +233,6 @@ export async function showTicket(app: App, actor: Actor, idInput: string): Promi
   };
 }
 
-/**
- * The note of a return (its reason codes travel with it), read from my return envelope. The
- * chain names the returning party by its one-time address; the slot table of the version's ticket
- * says who stands behind it, and so whose keys sealed the return.
- */
-async function readNote(
-  app: App,
-  actor: Actor,
-  id: string,
-  key: string,
-  entry: Extract<HistoryEntry, { kind: "returned" }>,
-  slots: OpenedTicket["slots"] = [],
-): Promise<string> {
-  const author = slots.find((s) => sameAddress(s.address, entry.by))?.party ?? entry.by;
-  const opened = await openReturn({
-    store: app.store,
-    ticketKey: key,
-    version: entry.version,
-    me: { address: actor.party.address, keys: actor.keys },
-    authorPublicKeys: await app.registry.publicKeys(author),
-    author,
-    reasonCommitment: entry.narrativeCommitment,
-  });
-  if (opened.id !== id) throw new NotAPartyError(`the return names ticket ${opened.id}, not ${id}`);
-  const codes = opened.reasons.map(
-    (r) => `${r.qualifier}/${r.scheme === undefined ? "" : `${r.scheme}/`}${r.code}`,
-  );
-  return opened.note === undefined ? codes.join(", ") : `${codes.join(", ")}: ${opened.note}`;
-}
-
 // ------------------------------------------------------------------------------------ decisions
 
 export interface DecisionResult {
@@ -196,10 +250,51 @@ async function afterDecision(
   id: string,
   key: string,
   txHash: string,
+  slots: readonly RouteSlot[],
 ): Promise<DecisionResult> {
   const t = await app.registry.ticket(key);
-  const next = t.status === "open" ? await app.registry.party(t.route[t.step]) : undefined;
+  const slot = t.status === "open" ? slots[t.step] : undefined;
+  const next = slot === undefined ? undefined : await app.registry.party(slot.party);
   return { id, ticketKey: key, version: t.version, status: t.status, txHash, next };
+}
+
+interface Decision {
+  id: string;
+  key: string;
+  onChain: OnChainTicket;
+  opened: OpenedTicket & { slots: RouteSlot[] };
+  match: StealthMatch;
+  /** Signs from the one-time address of the actor's slot. */
+  signer: Signer;
+  overrides: Overrides;
+}
+
+/**
+ * What a route party needs to decide: the current version opened and verified, its own slot in
+ * that version's one-time route, and the signer of that slot.
+ */
+async function prepareDecision(app: App, actor: Actor, idInput: string): Promise<Decision> {
+  requireKey(actor);
+  const { id, key } = await locateForActor(app, actor, idInput);
+  const onChain = await app.registry.ticket(key);
+  if (onChain.status !== "open") {
+    throw new ContractError(`ticket ${id} is ${onChain.status}, not open`, "TicketNotOpen");
+  }
+  const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
+  const match = mySlotIn(actor, onChain);
+  if (match === undefined || !sameAddress(opened.slots[match.slot].party, actor.party.address)) {
+    throw new PartyError(`you are not on the route of ticket ${id} version ${onChain.version}`, {
+      hint: "the originator may have re-routed it; ticket:show says who is on it",
+    });
+  }
+  const keys = actor.keys.find((k) => k.version === match.keyVersion);
+  if (keys === undefined) {
+    throw new PartyError(
+      `ticket ${id} was routed to your key version ${match.keyVersion}, which this client cannot derive`,
+    );
+  }
+  const signer = app.oneTimeSigner(stealthPrivateKey(keys.spendingPrivateKey, match));
+  return { id, key, onChain, opened, match, signer, overrides: app.oneTimeOverrides };
 }
 
 export async function approveTicket(
@@ -207,23 +302,20 @@ export async function approveTicket(
   actor: Actor,
   idInput: string,
 ): Promise<DecisionResult> {
-  requireKey(actor);
-  const { id, key } = await locateForActor(app, actor, idInput);
-  await actor.registry.ticket(key); // names the parties in a refusal ("waits for csd (0x…)")
-  const receipt = await actor.registry.send(() => actor.registry.contract.approve(key));
-  return afterDecision(app, id, key, receipt.hash);
+  const d = await prepareDecision(app, actor, idInput);
+  const registry = actor.registry.connect(d.signer);
+  const receipt = await registry.send(() =>
+    registry.contract.approve(d.key, d.onChain.version, d.onChain.route, d.overrides),
+  );
+  return afterDecision(app, d.id, d.key, receipt.hash, d.opened.slots);
 }
 
 export interface RejectInput {
-  /** One to eight reason codes, comma-separated: `NMAT/DDAT,PEND/MONY`. */
+  /** One or more reasons, comma-separated: `NMAT/DDAT,PEND/MONY`. */
   reason: string;
   note?: string;
 }
 
-/**
- * Returns (NG) the version the actor read: the reason codes and the note are sealed to the
- * originator and every route party (`sealReturn`); only their commitment reaches the chain.
- */
 export async function rejectTicket(
   app: App,
   actor: Actor,
@@ -232,71 +324,134 @@ export async function rejectTicket(
 ): Promise<DecisionResult & { reason: Reason; reasons: Reason[] }> {
   requireKey(actor);
   const reasons = parseReasons(input.reason);
-  const { id, key } = await locateForActor(app, actor, idInput);
-  const onChain = await actor.registry.ticket(key); // also names the parties in a refusal
-  const opened = await openCurrent(app, actor, id, key, onChain);
+  const d = await prepareDecision(app, actor, idInput);
+  // The reasons and note are sealed for the originator and the route, like the ticket itself;
+  // the chain gets the set's commitment only. A suspended party receives nothing new.
   const recipient = async (address: string) => {
     const p = await app.registry.party(address);
-    return { address: p.address, publicKey: p.encryptionKey, keyVersion: p.keyVersion };
+    return { address: p.address, publicKey: p.encryptionKey, keyVersion: p.keyVersion, p };
   };
+  const route = (await Promise.all(d.opened.slots.map((s) => recipient(s.party)))).filter(
+    (r) => !r.p.suspended || sameAddress(r.address, actor.party.address),
+  );
+  const recipients = envelopeRecipients(await recipient(d.onChain.originator), route).map(
+    ({ p: _p, ...r }) => r,
+  );
   const sealed = sealReturn({
-    ticket: { id, ticketKey: key, version: opened.version },
+    ticket: { id: d.id, ticketKey: d.key, version: d.onChain.version },
     author: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
     step: Math.max(
       0,
-      opened.route.findIndex((a) => sameAddress(a, actor.party.address)),
+      d.opened.slots.findIndex((s) => sameAddress(s.party, actor.party.address)),
     ),
-    recipients: envelopeRecipients(
-      await recipient(opened.originator),
-      await Promise.all(opened.route.map(recipient)),
-    ),
+    recipients,
     reasons,
     note: input.note,
   });
-  const route = opened.slots?.map((s) => s.address) ?? onChain.route;
+  const registry = actor.registry.connect(d.signer);
   const receipt = await storeThenSend(app, sealed, () =>
-    actor.registry.send(() =>
-      actor.registry.contract.reject(key, opened.version, route, sealed.reasonCommitment),
+    registry.send(() =>
+      registry.contract.reject(
+        d.key,
+        d.onChain.version,
+        d.onChain.route,
+        sealed.reasonCommitment,
+        d.overrides,
+      ),
     ),
   );
-  return { ...(await afterDecision(app, id, key, receipt.hash)), reason: reasons[0], reasons };
+  return {
+    ...(await afterDecision(app, d.id, d.key, receipt.hash, d.opened.slots)),
+    reason: reasons[0],
+    reasons,
+  };
 }
 
+export interface ReviseInput {
+  /** The corrected trade (amend); default: the current one. */
+  trade?: Trade;
+  /** The new route, names or addresses (re-route); default: the current parties. */
+  route?: string[];
+}
+
+/**
+ * Revises an open or returned ticket into its next version: a new trade (amend), a new route
+ * (re-route, e.g. around a suspended party), or both. Every version gets fresh one-time
+ * addresses, unlinkable to the last version's.
+ */
+export async function reviseTicket(
+  app: App,
+  actor: Actor,
+  idInput: string,
+  input: ReviseInput,
+): Promise<DecisionResult & { route: PartyInfo[] }> {
+  requireKey(actor);
+  requireActive(actor.party, "revise tickets");
+  const { id, key } = await locateForActor(app, actor, idInput);
+  const onChain = await app.registry.ticket(key);
+  if (!sameAddress(onChain.originator, actor.party.address)) {
+    throw new PartyError(
+      `only the originator ${app.registry.label(onChain.originator)} may revise ticket ${id}`,
+    );
+  }
+  if (onChain.status !== "returned" && onChain.status !== "open") {
+    throw new InputError(
+      `ticket ${id} is ${onChain.status}; only an open or returned ticket can be revised`,
+    );
+  }
+  const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
+  const names = input.route ?? opened.slots.map((s) => s.party);
+  const parties = await resolveRoute(
+    app,
+    actor,
+    names,
+    `re-route around it: npx hardhat ticket:reroute --id ${id} --route <parties>`,
+  );
+  const { stealth, slots } = stealthRouteFor(parties);
+  const sealed = sealTicket({
+    id,
+    secret: opened.secret,
+    version: onChain.version + 1,
+    trade: input.trade ?? opened.trade,
+    originator: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
+    route: routeParties(parties),
+    slots,
+  });
+  const receipt = await storeThenSend(app, sealed, () =>
+    actor.registry.send(() =>
+      actor.registry.contract.revise(
+        key,
+        onChain.version,
+        sealed.tradeCommitment,
+        sealed.envelopeCommitment,
+        stealth.route,
+        stealth.ephemeralKey,
+        stealth.viewTags,
+      ),
+    ),
+  );
+  await rememberTicket(app, actor, { key, id, slots: { [sealed.version]: slots } });
+  return { ...(await afterDecision(app, id, key, receipt.hash, slots)), route: parties };
+}
+
+/** Amends a ticket: the corrected trade, the same parties under fresh one-time addresses. */
 export async function amendTicket(
   app: App,
   actor: Actor,
   idInput: string,
   trade: Trade,
 ): Promise<DecisionResult> {
-  requireKey(actor);
-  const { id, key } = await locateForActor(app, actor, idInput);
-  const onChain = await app.registry.ticket(key);
-  if (!sameAddress(onChain.originator, actor.party.address)) {
-    throw new PartyError(
-      `only the originator ${app.registry.label(onChain.originator)} may amend ticket ${id}`,
-    );
-  }
-  if (onChain.status !== "returned") {
-    throw new InputError(
-      `ticket ${id} is ${onChain.status}; only a returned ticket can be amended`,
-    );
-  }
-  const opened = await openCurrent(app, actor, id, key, onChain);
-  const route = await Promise.all(onChain.route.map((a) => app.registry.party(a)));
-  const sealed = sealTicket({
-    id,
-    secret: opened.secret,
-    version: onChain.version + 1,
-    trade,
-    originator: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
-    route: routeParties(route),
-  });
-  const receipt = await storeThenSend(app, sealed, () =>
-    actor.registry.send(() =>
-      actor.registry.contract.amend(key, sealed.tradeCommitment, sealed.envelopeCommitment),
-    ),
-  );
-  return afterDecision(app, id, key, receipt.hash);
+  return reviseTicket(app, actor, idInput, { trade });
+}
+
+/** Re-routes a ticket (e.g. around a suspended party): the same trade, a new route. */
+export async function rerouteTicket(
+  app: App,
+  actor: Actor,
+  idInput: string,
+  route: string[],
+): Promise<DecisionResult & { route: PartyInfo[] }> {
+  return reviseTicket(app, actor, idInput, { route });
 }
 
 export async function cancelTicket(
@@ -305,7 +460,7 @@ export async function cancelTicket(
   idInput: string,
 ): Promise<DecisionResult> {
   const { id, key } = await locateForActor(app, actor, idInput);
-  await actor.registry.ticket(key); // names the parties in a refusal
+  await actor.registry.ticket(key); // names the ticket in a refusal
   const receipt = await actor.registry.send(() => actor.registry.contract.cancel(key));
-  return afterDecision(app, id, key, receipt.hash);
+  return afterDecision(app, id, key, receipt.hash, []);
 }

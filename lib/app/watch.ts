@@ -15,8 +15,9 @@ import { describeError } from "../errors.js";
 import type { Actor, App } from "./context.js";
 import { parseHistoryLog } from "../chain/events.js";
 import type { PartyRole } from "../ticket/route.js";
-import { describeEntry, type HistoryEntry } from "./history.js";
-import { syncInbox, type InboxEntry } from "./inbox.js";
+import type { HistoryEntry } from "./history.js";
+import { openTicket } from "../ticket/open.js";
+import { rememberTicket, syncInbox, type InboxEntry } from "./inbox.js";
 import { readJson, writeJson } from "./state.js";
 
 export const LIST_STATES = [
@@ -44,8 +45,13 @@ export async function listTickets(app: App, actor: Actor, state: ListState): Pro
   const rows = await Promise.all(
     entries.map(async (e: InboxEntry): Promise<InboxRow> => {
       const t = await app.registry.ticket(e.key);
-      const waitingFor =
-        t.status === "open" ? await app.registry.party(t.route[t.step]) : undefined;
+      const mine = e.mine?.[t.version];
+      let waitingFor: PartyInfo | undefined;
+      if (t.status === "open") {
+        const slot = e.slots?.[t.version]?.[t.step];
+        if (slot !== undefined) waitingFor = await app.registry.party(slot.party);
+        else if (mine?.slot === t.step) waitingFor = actor.party;
+      }
       return {
         id: e.id,
         ticketKey: e.key,
@@ -53,7 +59,7 @@ export async function listTickets(app: App, actor: Actor, state: ListState): Pro
         status: t.status,
         version: t.version,
         waitingFor,
-        myTurn: waitingFor?.address === actor.party.address,
+        myTurn: t.status === "open" && mine?.slot === t.step,
       };
     }),
   );
@@ -65,7 +71,7 @@ export async function listTickets(app: App, actor: Actor, state: ListState): Pro
 // ------------------------------------------------------------------------------------- watch
 
 export interface Notice {
-  /** created-on-my-route, my-turn, approved, returned, amended, completed, cancelled */
+  /** created, my-turn, approved, returned, revised, completed, cancelled */
   kind: string;
   id?: string;
   ticketKey: string;
@@ -91,14 +97,17 @@ async function noticesFor(
   app: App,
   actor: Actor,
   entry: HistoryEntry,
-  key: string,
-  id: string | undefined,
+  ticket: InboxEntry,
 ): Promise<Notice[]> {
+  const { key, id } = ticket;
   const name = id ?? `ticket ${key.slice(0, 10)}…`;
   const me = actor.party.address;
   const base = { id, ticketKey: key, block: entry.block, logIndex: entry.logIndex, event: entry };
-  const who = async (a: string) => (await app.registry.party(a)).name;
   const out: Notice[] = [];
+  const myTurnAt = (version: number, step: number) => {
+    if (ticket.mine?.[version]?.slot === step)
+      out.push({ ...base, kind: "my-turn", text: `${name} waits for your approval` });
+  };
   switch (entry.kind) {
     case "created": {
       const mine = entry.by === me;
@@ -107,22 +116,20 @@ async function noticesFor(
         kind: "created",
         text: mine
           ? `${name} registered by you`
-          : `${name} created by ${await who(entry.by)}: you are on its route`,
+          : `${name} created by ${(await app.registry.party(entry.by)).name}: you are on its route`,
       });
-      if (entry.route[0] === me)
-        out.push({ ...base, kind: "my-turn", text: `${name} waits for your approval` });
+      myTurnAt(1, 0);
       break;
     }
     case "approved": {
       out.push({
         ...base,
         kind: "approved",
-        text: `${name} v${entry.version} approved by ${await who(entry.by)} (step ${entry.step + 1})`,
+        text: `${name} v${entry.version} approved by ${await slotName(app, actor, ticket, entry.version, entry.by)} (step ${entry.step + 1})`,
       });
       const t = await app.registry.ticket(key);
-      if (t.route[entry.step + 1] === me && t.version === entry.version) {
-        out.push({ ...base, kind: "my-turn", text: `${name} waits for your approval` });
-      }
+      if (t.version === entry.version && t.status === "open")
+        myTurnAt(entry.version, entry.step + 1);
       break;
     }
     case "completed":
@@ -132,22 +139,25 @@ async function noticesFor(
         text: `${name} v${entry.version} completed: every party approved`,
       });
       break;
-    case "returned":
+    case "returned": {
+      const by = await slotName(app, actor, ticket, entry.version, entry.by);
       out.push({
         ...base,
         kind: "returned",
-        text: `${name} v${entry.version} returned by ${await who(entry.by)}: ${entry.qualifier}/${entry.reason} ${entry.meaning}`,
+        text: `${name} v${entry.version} returned by ${by}${id === undefined ? "" : ` (reasons: ticket:show --id ${id})`}`,
       });
       break;
-    case "amended": {
+    }
+    case "revised": {
+      const onIt = ticket.mine?.[entry.version] !== undefined || ticket.role === "originator";
       out.push({
         ...base,
-        kind: "amended",
-        text: `${name} amended: version ${entry.version}, approvals restart`,
+        kind: "revised",
+        text: onIt
+          ? `${name} revised: version ${entry.version}, approvals restart`
+          : `${name} revised: version ${entry.version} no longer routes to you`,
       });
-      const t = await app.registry.ticket(key);
-      if (t.route[0] === me)
-        out.push({ ...base, kind: "my-turn", text: `${name} waits for your approval` });
+      myTurnAt(entry.version, 0);
       break;
     }
     case "cancelled":
@@ -155,6 +165,45 @@ async function noticesFor(
       break;
   }
   return out;
+}
+
+/**
+ * The party behind a one-time address of `version`, from that version's slot table (read from the
+ * actor's own envelope once, then kept in its index); the address itself if it cannot be opened.
+ */
+async function slotName(
+  app: App,
+  actor: Actor,
+  ticket: InboxEntry,
+  version: number,
+  address: string,
+): Promise<string> {
+  let slots = ticket.slots?.[version];
+  if (slots === undefined && ticket.id !== undefined) {
+    try {
+      const t = await app.registry.ticket(ticket.key);
+      const record = await app.registry.versionEvent(ticket.key, version);
+      const opened = await openTicket({
+        store: app.store,
+        id: ticket.id,
+        ticketKey: ticket.key,
+        version,
+        me: { address: actor.party.address, keys: actor.keys },
+        senderPublicKeys: await app.registry.publicKeys(t.originator),
+        originator: t.originator,
+        expected: { ...record, originator: t.originator },
+      });
+      slots = opened.slots;
+      if (slots !== undefined) {
+        ticket.slots = { ...ticket.slots, [version]: slots };
+        await rememberTicket(app, actor, { key: ticket.key, slots: { [version]: slots } });
+      }
+    } catch {
+      slots = undefined;
+    }
+  }
+  const slot = slots?.find((s) => s.address.toLowerCase() === address.toLowerCase());
+  return slot?.name ?? `a route party (${address})`;
 }
 
 export interface WatchOptions {
@@ -197,13 +246,7 @@ export async function pollOnce(
     const entry = key === undefined ? undefined : mine.get(key);
     const parsed = entry === undefined ? undefined : parseHistoryLog(app.registry, log);
     if (entry !== undefined && parsed !== undefined) {
-      for (const notice of await noticesFor(
-        app,
-        actor,
-        describeEntry(parsed),
-        entry.key,
-        entry.id,
-      )) {
+      for (const notice of await noticesFor(app, actor, parsed, entry)) {
         await deliver(notice);
         delivered++;
       }

@@ -6,6 +6,7 @@
  */
 import { getAddress } from "ethers";
 
+import { ticketHistory } from "../chain/events.js";
 import type { RegistryClient } from "../chain/registry.js";
 import type { SetKind } from "../crypto/read-token.js";
 import type { CommittedSetV2 } from "./server-v2.js";
@@ -30,49 +31,40 @@ export interface ChainSet {
 const same = (a: unknown, b: unknown) => String(a).toLowerCase() === String(b).toLowerCase();
 
 /** Every set of a ticket, in chain order: its versions and its returns. */
-export async function setsOfTicket(registry: RegistryClient, ticketKey: string): Promise<ChainSet[]> {
-  const c = registry.contract;
+export async function setsOfTicket(
+  registry: RegistryClient,
+  ticketKey: string,
+): Promise<ChainSet[]> {
   const key = ticketKey.toLowerCase();
-  const t = await registry.read(() => c.getTicket(key));
-  if (Number(t.status) === 0) return [];
+  const t = await registry.ticket(key);
+  if (t.status === "none") return [];
   const originator = getAddress(t.originator);
-  const [created, revised, returned] = await Promise.all([
-    registry.read(() => c.queryFilter(c.filters.TicketCreated(key))),
-    registry.read(() => c.queryFilter(c.filters.TicketRevised(key))),
-    registry.read(() => c.queryFilter(c.filters.TicketReturned(key))),
-  ]);
-  const out: ChainSet[] = [
-    ...created.map((l) => ({
-      kind: "ticket" as const,
-      ticketKey: key,
-      version: 1,
-      commitment: String(l.args.envelopeCommitment).toLowerCase(),
-      tradeCommitment: String(l.args.tradeCommitment).toLowerCase(),
-      originator,
-      route: [...l.args.route].map((a) => getAddress(a)),
-      block: l.blockNumber,
-    })),
-    ...revised.map((l) => ({
-      kind: "ticket" as const,
-      ticketKey: key,
-      version: Number(l.args.version),
-      commitment: String(l.args.envelopeCommitment).toLowerCase(),
-      tradeCommitment: String(l.args.tradeCommitment).toLowerCase(),
-      originator,
-      route: [...l.args.route].map((a) => getAddress(a)),
-      block: l.blockNumber,
-    })),
-    ...returned.map((l) => ({
-      kind: "return" as const,
-      ticketKey: key,
-      version: Number(l.args.version),
-      commitment: String(l.args.reasonCommitment).toLowerCase(),
-      originator,
-      by: getAddress(l.args.party),
-      block: l.blockNumber,
-    })),
-  ];
-  return out.sort((a, b) => a.block - b.block || (a.kind === "ticket" ? -1 : 1));
+  const out: ChainSet[] = [];
+  for (const e of await ticketHistory(registry, key)) {
+    if (e.kind === "created" || e.kind === "revised") {
+      out.push({
+        kind: "ticket",
+        ticketKey: key,
+        version: e.version,
+        commitment: e.envelopeCommitment.toLowerCase(),
+        tradeCommitment: e.tradeCommitment.toLowerCase(),
+        originator,
+        route: e.route,
+        block: e.block,
+      });
+    } else if (e.kind === "returned") {
+      out.push({
+        kind: "return",
+        ticketKey: key,
+        version: e.version,
+        commitment: e.reasonCommitment.toLowerCase(),
+        originator,
+        by: getAddress(e.by),
+        block: e.block,
+      });
+    }
+  }
+  return out;
 }
 
 /**

@@ -14,9 +14,10 @@ import { actAs, createApp, type Actor, type App } from "../app/context.js";
 import { admitParty, registerKey } from "../app/parties.js";
 import { FailoverProvider } from "../chain/failover.js";
 import { startStoreServer, type StoreServer } from "../store/server.js";
+import { routeParties, stealthRouteFor } from "../app/sealing.js";
 import { sealTicket, type SealedTicket } from "../ticket/seal.js";
 import { readTradeFile } from "../ticket/file.js";
-import { toBase64, DELIVERY_FORMAT, type PushBody } from "../store/protocol.js";
+import { PUSH_FORMAT, type PushV2 } from "../store/read-protocol.js";
 import { DEV_ACCOUNTS, startPrivateChain, type PrivateChain } from "./anvil.js";
 
 export const NAMES = [
@@ -131,41 +132,41 @@ export async function createRaw(c: Consortium, route = ROUTE): Promise<SealedTic
   const am = c.parties["asset-manager"];
   const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
   const parties = await Promise.all(route.map((n) => am.app.registry.resolveParty(n)));
+  const { stealth, slots } = stealthRouteFor(parties);
   const sealed = sealTicket({
     trade,
     originator: { address: am.actor.party.address, keyPair: am.actor.keys.at(-1)! },
-    route: parties.map((p) => ({
-      address: p.address,
-      publicKey: p.encryptionKey,
-      keyVersion: p.keyVersion,
-    })),
+    route: routeParties(parties),
+    slots,
   });
   await am.actor.registry.send(() =>
     am.actor.registry.contract.createTicket(
-      sealed.ticketKey,
+      sealed.ref,
       sealed.tradeCommitment,
       sealed.envelopeCommitment,
-      parties.map((p) => p.address),
+      stealth.route,
+      stealth.ephemeralKey,
+      stealth.viewTags,
     ),
   );
   return sealed;
 }
 
 /** The push body of a sealed ticket, as delivery sends it. */
-export function pushOf(sealed: SealedTicket): PushBody {
+export function pushOf(sealed: SealedTicket): PushV2 {
   return {
-    format: DELIVERY_FORMAT,
+    format: PUSH_FORMAT,
     kind: "ticket",
     ticketKey: sealed.ticketKey,
     version: sealed.version,
-    envelopes: [...sealed.envelopes, ...sealed.decoys]
-      .map((e) => ({ locator: e.locator, bytes: toBase64(e.bytes), proof: [...e.proof] }))
+    envelopes: sealed.entries
+      .map((e) => ({ locator: e.locator, bytes: Buffer.from(e.bytes).toString("base64") }))
       .sort((a, b) => a.locator.localeCompare(b.locator)),
   };
 }
 
 export async function post(url: string, body: string, contentType = "application/json") {
-  const response = await fetch(`${url}/v1/sets`, {
+  const response = await fetch(`${url}/v2/sets`, {
     method: "POST",
     headers: { "content-type": contentType },
     body,

@@ -56,6 +56,8 @@ export interface OpenTicketInput {
   me: KeyHolder;
   /** The originator's public keys by version. */
   senderPublicKeys: PublicKeyVersions;
+  /** The originator's address, if known: the body must name it. */
+  originator?: string;
   /** The on-chain record of this version, or how to read it. */
   expected:
     | RegisteredVersion
@@ -116,8 +118,10 @@ export async function openTicket(input: OpenTicketInput): Promise<OpenedTicket> 
   const trade = TradeSchema.safeParse(p.trade);
   if (!trade.success) throw bad("the sealed trade does not pass the schema");
   if (!Array.isArray(p.route)) throw bad("the sealed route is not a list");
-  if (chain.originator !== undefined && getAddress(chain.originator) !== getAddress(p.originator)) {
-    throw bad(`sealed by ${p.originator}, but the chain names ${chain.originator} as originator`);
+  for (const named of [chain.originator, input.originator]) {
+    if (named !== undefined && getAddress(named) !== getAddress(p.originator)) {
+      throw bad(`sealed by ${p.originator}, but the chain names ${named} as originator`);
+    }
   }
   if (p.slots !== undefined) {
     if (

@@ -16,7 +16,7 @@ import { getAddress, hexlify } from "ethers";
 import { InputError } from "../errors.js";
 import type { VersionedKeyPair } from "../crypto/keys.js";
 import type { SetKind } from "../crypto/read-token.js";
-import { formatReason, parseReasons, type Reason } from "../reasons.js";
+import { formatReason, parseReasons, type Qualifier, type Reason } from "../reasons.js";
 import type { EnvelopeStore } from "./store.js";
 import { tradeCommitment } from "./commitment.js";
 import {
@@ -239,7 +239,7 @@ export function sealTicket(input: SealTicketInput): SealedTicket {
 
 /** A reason as sealed in a return: the qualifier, the code and, for a proprietary code, its scheme. */
 export interface SealedReason {
-  qualifier: string;
+  qualifier: Qualifier;
   code: string;
   scheme?: string;
 }

@@ -9,15 +9,15 @@
  */
 import { network } from "hardhat";
 
-import { oneTimeRouteFor, partyKeys } from "./keys.js";
+import { oneTimeRouteFor, partyKeys } from "../../lib/testing/keys.js";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { StealthRoute } from "../../lib/crypto/stealth.js";
 import type { SettlementRegistry } from "../../typechain-types/index.js";
-import type { OneTimeRoute, PartyKeys } from "./keys.js";
+import type { OneTimeRoute, PartyKeys } from "../../lib/testing/keys.js";
 
 export { partyKeys };
-export type { OneTimeRoute, PartyKeys } from "./keys.js";
+export type { OneTimeRoute, PartyKeys } from "../../lib/testing/keys.js";
 
 export const { ethers, networkHelpers } = await network.getOrCreate();
 

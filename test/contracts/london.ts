@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 
 import { ENVELOPE, REF, Status, TRADE, name } from "./helpers.js";
-import { oneTimeRouteFor, partyKeys } from "./keys.js";
+import { oneTimeRouteFor, partyKeys } from "../../lib/testing/keys.js";
 
 const PUSH0 = 0x5f;
 const PUSH1 = 0x60;

@@ -4,11 +4,11 @@
  */
 import { SigningKey, Wallet, getBytes, hexlify, id } from "ethers";
 
-import { StealthScanner, deriveStealthRoute, stealthPrivateKey } from "../../lib/crypto/stealth.js";
-import { x25519PublicKey } from "../../lib/crypto/x25519.js";
+import { StealthScanner, deriveStealthRoute, stealthPrivateKey } from "../crypto/stealth.js";
+import { x25519PublicKey } from "../crypto/x25519.js";
 
 import type { Provider } from "ethers";
-import type { StealthRoute } from "../../lib/crypto/stealth.js";
+import type { StealthRoute } from "../crypto/stealth.js";
 
 /** A party's fixed key pair of one version. */
 export interface PartyKeys {
