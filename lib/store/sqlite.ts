@@ -6,22 +6,36 @@
  *
  * One row per envelope, keyed by its locator and nothing else: no ticket ID, key, version, kind,
  * recipient or time is stored or used in a name, and every row has the same size (the CHECKs
- * refuse anything else). Rows are ordered by locator, which is pseudorandom, so neither the order
- * nor the pages say which envelopes were written together. A whole set is written in one
- * transaction (WAL, synchronous FULL): it is durable when `putSet` returns, and a crash or a
- * conflict leaves none of it. An entry is never replaced by other bytes.
+ * refuse anything else). A whole set is written in one transaction (WAL, synchronous FULL): it is
+ * durable when `putSet` returns, and a crash or a conflict leaves none of it. An entry is never
+ * replaced by other bytes.
+ *
+ * The file's layout must not give the write order away either (a copy of a store, aligned with
+ * the order of the chain's events, would otherwise say which tickets its party is on). Three
+ * measures, each against one way SQLite records order, measured by test/security/linkage.ts:
+ * 64 KiB pages, so that no entry has overflow pages (allocated at the end of the file as entries
+ * arrive); a reserve of random entries written when the store is created, so that the first real
+ * entries do not fill the first pages in order; and a checkpoint that empties the write-ahead log
+ * after each write (the log holds pages in commit order). What remains: within one leaf page,
+ * entries written since the page was last split sit in reverse write order (see docs/store.md).
  *
  * The folder is 0700 and the files 0600 (SQLite gives its -wal and -shm files the database
  * file's mode). `DatabaseSync` blocks the event loop for each commit; a server with many writers
  * would move it to a worker thread.
  */
+import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, fchmodSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 
 import { InputError, StoreConflictError, StoreError } from "../errors.js";
 import { LOCATOR_V2_PATTERN } from "../crypto/read-token.js";
-import { ENVELOPE_SIZE } from "../crypto/sealed-envelope.js";
+import {
+  decoyCiphertext,
+  decoyProof,
+  ENVELOPE_SIZE,
+  joinEnvelope,
+} from "../crypto/sealed-envelope.js";
 import type { EnvelopeStore, PutResult, StoreEntry } from "../ticket/store.js";
 
 type SqliteModule = typeof import("node:sqlite");
@@ -68,7 +82,11 @@ export function privateFolder(folder: string): void {
  * Opens (creating if needed) a database file that only its owner can read: the file is created
  * 0600 before SQLite opens it, so it never exists with looser permissions.
  */
-export function openPrivateDatabase(folder: string, file: string): Database {
+export function openPrivateDatabase(
+  folder: string,
+  file: string,
+  options: { pageSize?: number } = {},
+): Database {
   privateFolder(folder);
   const path = join(folder, file);
   try {
@@ -87,6 +105,8 @@ export function openPrivateDatabase(folder: string, file: string): Database {
     }
     const { DatabaseSync } = nodeSqlite();
     const db = new DatabaseSync(path);
+    // The page size takes effect only before the first table (and before WAL) is set up.
+    if (options.pageSize !== undefined) db.exec(`PRAGMA page_size = ${options.pageSize}`);
     db.exec(`
       PRAGMA busy_timeout = 10000;
       PRAGMA journal_mode = WAL;
@@ -129,6 +149,18 @@ function locatorBytes(locator: string): Uint8Array {
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 export const ENVELOPE_DATABASE = "envelopes.sqlite";
+/**
+ * Pages of 64 KiB: an entry (4,112 bytes with its key) fits a page, so no overflow page is
+ * allocated per entry (overflow pages are appended in write order and would give every entry's
+ * write order away), and a leaf holds about fifteen entries in key (locator) order.
+ */
+export const STORE_PAGE_SIZE = 65_536;
+/**
+ * Entries of random bytes, shaped like envelopes, written once when a store is created: the
+ * first real entries land among them in key order rather than in the first pages of an empty
+ * file, so a small store's layout does not give its write order away either.
+ */
+export const RESERVE_ENTRIES = 256;
 
 export class SqliteEnvelopeStore implements EnvelopeStore {
   readonly path: string;
@@ -139,7 +171,7 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
 
   private constructor(folder: string) {
     this.path = join(folder, ENVELOPE_DATABASE);
-    this.db = openPrivateDatabase(folder, ENVELOPE_DATABASE);
+    this.db = openPrivateDatabase(folder, ENVELOPE_DATABASE, { pageSize: STORE_PAGE_SIZE });
     this.db.exec(`CREATE TABLE IF NOT EXISTS envelope (
       locator BLOB PRIMARY KEY CHECK (length(locator) = 16),
       bytes BLOB NOT NULL CHECK (length(bytes) = ${ENVELOPE_SIZE})
@@ -149,6 +181,33 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     );
     this.select = this.db.prepare("SELECT bytes FROM envelope WHERE locator = ?");
     this.remove = this.db.prepare("DELETE FROM envelope WHERE locator = ? AND bytes = ?");
+    this.fillReserve();
+  }
+
+  /** Writes the reserve once, in the transaction that marks the store as filled (user_version 1). */
+  private fillReserve(): void {
+    const version = () =>
+      Number(
+        (this.db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+      );
+    if (version() !== 0) return;
+    transaction(this.db, () => {
+      if (version() !== 0) return;
+      for (let i = 0; i < RESERVE_ENTRIES; i++) {
+        this.insert.run(randomBytes(16), joinEnvelope(decoyCiphertext(), decoyProof()));
+      }
+      this.db.exec("PRAGMA user_version = 1");
+    });
+    this.checkpoint();
+  }
+
+  /**
+   * Moves the committed pages from the write-ahead log into the database and empties the log: the
+   * log keeps pages in commit order, which would say which entries were written together and when
+   * relative to the others.
+   */
+  private checkpoint(): void {
+    this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
 
   /** Opens the store in `folder` (created 0700; the database 0600). */
@@ -173,7 +232,7 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
     if (new Set(rows.map((r) => r.locator)).size !== rows.length) {
       throw new InputError("envelopes: a set names a locator twice");
     }
-    return transaction(this.db, () => {
+    const written = transaction(this.db, () => {
       const result: PutResult = { stored: 0, existing: 0 };
       for (const row of rows) {
         if (Number(this.insert.run(row.key, row.bytes).changes) === 1) {
@@ -193,6 +252,8 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
       }
       return result;
     });
+    this.checkpoint();
+    return written;
   }
 
   /** The envelope under `locator`, or `undefined`. */
@@ -206,17 +267,20 @@ export class SqliteEnvelopeStore implements EnvelopeStore {
    * one transaction; entries with other bytes stay. Returns how many were removed.
    */
   removeSet(entries: readonly StoreEntry[]): number {
-    return transaction(this.db, () =>
+    const removed = transaction(this.db, () =>
       entries.reduce(
         (n, e) => n + Number(this.remove.run(locatorBytes(e.locator), e.bytes).changes),
         0,
       ),
     );
+    this.checkpoint();
+    return removed;
   }
 
-  /** How many envelopes the store holds. */
+  /** How many envelopes the store holds, the reserve not counted. */
   count(): number {
-    return Number((this.db.prepare("SELECT count(*) AS n FROM envelope").get() as { n: number }).n);
+    const rows = (this.db.prepare("SELECT count(*) AS n FROM envelope").get() as { n: number }).n;
+    return Number(rows) - RESERVE_ENTRIES;
   }
 
   close(): void {
