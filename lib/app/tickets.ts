@@ -282,12 +282,22 @@ interface Decision {
  * What a route party needs to decide: the current version opened and verified, its own slot in
  * that version's one-time route, and the signer of that slot.
  */
-async function prepareDecision(app: App, actor: Actor, idInput: string): Promise<Decision> {
+async function prepareDecision(
+  app: App,
+  actor: Actor,
+  idInput: string,
+  kind: "approve" | "return",
+): Promise<Decision> {
   requireKey(actor);
+  // The registry cannot tell a suspended party behind a one-time address; its own client can.
+  requireActive(actor.party, "approve or return tickets");
   const { id, key } = await locateForActor(app, actor, idInput);
   const onChain = await app.registry.ticket(key);
   if (onChain.status !== "open") {
-    throw new ContractError(`ticket ${id} is ${onChain.status}, not open`, "TicketNotOpen");
+    throw new ContractError(
+      `ticket ${id} is ${onChain.status}, not open`,
+      "SettlementRegistryTicketNotOpen",
+    );
   }
   const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
   const match = mySlotIn(actor, onChain);
@@ -295,6 +305,21 @@ async function prepareDecision(app: App, actor: Actor, idInput: string): Promise
     throw new PartyError(`you are not on the route of ticket ${id} version ${onChain.version}`, {
       hint: "the originator may have re-routed it; ticket:show says who is on it",
     });
+  }
+  // Said here, in words, before anything is signed: the registry can only name addresses.
+  if (match.slot < onChain.step) {
+    throw new ContractError(
+      `you already approved ticket ${id} at step ${match.slot + 1}`,
+      "SettlementRegistryAlreadyApproved",
+      { hint: "an approval cannot be taken back" },
+    );
+  }
+  if (kind === "approve" && match.slot > onChain.step) {
+    const waiting = await app.registry.party(opened.slots[onChain.step].party);
+    throw new ContractError(
+      `not your turn: ticket ${id} waits for ${waiting.name} (${waiting.address})`,
+      "SettlementRegistryNotNextApprover",
+    );
   }
   const keys = actor.keys.find((k) => k.version === match.keyVersion);
   if (keys === undefined) {
@@ -311,7 +336,7 @@ export async function approveTicket(
   actor: Actor,
   idInput: string,
 ): Promise<DecisionResult> {
-  const d = await prepareDecision(app, actor, idInput);
+  const d = await prepareDecision(app, actor, idInput, "approve");
   const registry = actor.registry.connect(d.signer);
   const receipt = await registry.send(() =>
     registry.contract.approve(d.key, d.onChain.version, d.onChain.route, d.overrides),
@@ -333,7 +358,7 @@ export async function rejectTicket(
 ): Promise<DecisionResult & { reason: Reason; reasons: Reason[] }> {
   requireKey(actor);
   const reasons = parseReasons(input.reason);
-  const d = await prepareDecision(app, actor, idInput);
+  const d = await prepareDecision(app, actor, idInput, "return");
   // The reasons and note are sealed for the originator and the route, like the ticket itself;
   // the chain gets the set's commitment only. A suspended party receives nothing new.
   const recipient = async (address: string) => {
