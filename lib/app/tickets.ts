@@ -21,7 +21,7 @@ import type { OnChainTicket, PartyInfo } from "../chain/registry.js";
 import { commitmentsByVersion, ticketHistory, type VersionRecord } from "../chain/events.js";
 import { stealthPrivateKey, type StealthMatch } from "../crypto/stealth.js";
 import { normalizeTicketId } from "../ticket/id.js";
-import { openNote, openTicket, type OpenedTicket } from "../ticket/open.js";
+import { openNote, openTicket, type OpenedNote, type OpenedTicket } from "../ticket/open.js";
 import { sealNote, sealTicket, type RouteSlot } from "../ticket/seal.js";
 import type { Trade } from "../ticket/schema.js";
 import { envelopeRecipients, type RecipientRole } from "../ticket/route.js";
@@ -177,17 +177,7 @@ export async function showTicket(app: App, actor: Actor, idInput: string): Promi
       byName = slot?.name;
       if (entry.kind === "returned" && slot !== undefined) {
         try {
-          const opened = await openNote({
-            store: app.store,
-            id,
-            ticketKey: key,
-            version: entry.version,
-            me: { address: actor.party.address, keys: actor.keys },
-            authorPublicKeys: await app.registry.publicKeys(slot.party),
-            author: slot.party,
-            narrativeCommitment: entry.reasonCommitment,
-            expectRecipient: true,
-          });
+          const opened = await readReturn(app, actor, { id, key }, entry, slot.party);
           shown = withReasons(entry, opened.reasons);
           note = opened.narrative;
         } catch (e) {
@@ -240,6 +230,30 @@ export async function showTicket(app: App, actor: Actor, idInput: string): Promi
     verified: true,
     myRole: opened.role,
   };
+}
+
+/**
+ * The reasons and note of a return, from the actor's envelope of the return set, sealed by
+ * `author` (the party behind the returning one-time address, from the version's slot table).
+ */
+export async function readReturn(
+  app: App,
+  actor: Actor,
+  ticket: { id: string; key: string },
+  entry: { version: number; reasonCommitment: string },
+  author: string,
+): Promise<OpenedNote> {
+  return openNote({
+    store: app.store,
+    id: ticket.id,
+    ticketKey: ticket.key,
+    version: entry.version,
+    me: { address: actor.party.address, keys: actor.keys },
+    authorPublicKeys: await app.registry.publicKeys(author),
+    author,
+    narrativeCommitment: entry.reasonCommitment,
+    expectRecipient: true,
+  });
 }
 
 // ------------------------------------------------------------------------------------ decisions
@@ -419,6 +433,7 @@ export async function reviseTicket(
   actor: Actor,
   idInput: string,
   input: ReviseInput,
+  verb = "revise",
 ): Promise<DecisionResult & { route: PartyInfo[] }> {
   requireKey(actor);
   requireActive(actor.party, "revise tickets");
@@ -426,12 +441,12 @@ export async function reviseTicket(
   const onChain = await app.registry.ticket(key);
   if (!sameAddress(onChain.originator, actor.party.address)) {
     throw new PartyError(
-      `only the originator ${app.registry.label(onChain.originator)} may revise ticket ${id}`,
+      `only the originator ${app.registry.label(onChain.originator)} may ${verb} ticket ${id}`,
     );
   }
   if (onChain.status !== "returned" && onChain.status !== "open") {
     throw new InputError(
-      `ticket ${id} is ${onChain.status}; only an open or returned ticket can be revised`,
+      `ticket ${id} is ${onChain.status}; only an open or returned ticket can be ${verb === "revise" ? "revised" : `${verb}ed`}`,
     );
   }
   const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
@@ -476,7 +491,7 @@ export async function amendTicket(
   idInput: string,
   trade: Trade,
 ): Promise<DecisionResult> {
-  return reviseTicket(app, actor, idInput, { trade });
+  return reviseTicket(app, actor, idInput, { trade }, "amend");
 }
 
 /** Re-routes a ticket (e.g. around a suspended party): the same trade, a new route. */
@@ -486,7 +501,7 @@ export async function rerouteTicket(
   idInput: string,
   route: string[],
 ): Promise<DecisionResult & { route: PartyInfo[] }> {
-  return reviseTicket(app, actor, idInput, { route });
+  return reviseTicket(app, actor, idInput, { route }, "re-route");
 }
 
 export async function cancelTicket(
