@@ -12,7 +12,12 @@ import { describeError, StoreConflictError, StoreError, TamperError } from "../e
 import type { RegistryClient } from "../chain/registry.js";
 import type { EnvelopeStore } from "../ticket/store.js";
 import { ticketHistory } from "../chain/events.js";
-import { committedSet, ticketsOf, type CommittedSet } from "../chain/committed-set.js";
+import {
+  committedSet,
+  senderLocators,
+  ticketsOf,
+  type CommittedSet,
+} from "../chain/committed-set.js";
 import { DEFAULT_TIMEOUT_MS, getEnvelope } from "./client.js";
 import {
   myLocators,
@@ -82,7 +87,7 @@ async function writeSet(
 export async function fetchSet(input: FetchInput): Promise<FetchResult> {
   const timeout = input.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const set = await committedSet(input.registry, input.ticketKey, input.kind, input.version);
-  const mine = myLocators(input.me, await input.registry.publicKeys(set.sender), set);
+  const mine = await senderLocators(input.registry, set, (keys) => myLocators(input.me, keys, set));
   const replicas = input.replicas ?? (await replicasFor(input.registry, set, input.me.address));
   const skipped: FetchResult["skipped"] = [];
   for (const replica of replicas) {
@@ -133,7 +138,7 @@ export async function holdsVerifiedSet(
   ref: SetRef,
 ): Promise<boolean> {
   const set = await committedSet(registry, ref.ticketKey, ref.kind, ref.version);
-  const mine = myLocators(me, await registry.publicKeys(set.sender), set);
+  const mine = await senderLocators(registry, set, (keys) => myLocators(me, keys, set));
   for (const [locator, key] of mine) {
     const at = await store.lookup(locator).catch(() => undefined);
     if (at === undefined || at.version !== set.version) continue;
