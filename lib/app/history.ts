@@ -53,3 +53,12 @@ export function withReasons(
     meaning: shown[0].meaning,
   };
 }
+
+/** `NMAT/DDAT settlement date differs; PEND/MONY insufficient money` */
+export function reasonsText(reasons: readonly ShownReason[]): string {
+  return reasons
+    .map(
+      (r) => `${r.qualifier}/${r.scheme === undefined ? "" : `${r.scheme}/`}${r.code} ${r.meaning}`,
+    )
+    .join("; ");
+}

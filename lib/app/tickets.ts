@@ -170,16 +170,8 @@ export async function showTicket(app: App, actor: Actor, idInput: string): Promi
       byName = slot?.name;
       if (entry.kind === "returned" && slot !== undefined) {
         try {
-          const opened = await openReturn({
-            store: app.store,
-            ticketKey: key,
-            version: entry.version,
-            me: { address: actor.party.address, keys: actor.keys },
-            authorPublicKeys: await app.registry.publicKeys(slot.party),
-            author: slot.party,
-            reasonCommitment: entry.reasonCommitment,
-          });
-          shown = withReasons(entry, opened.reasons.map(formatReason));
+          const opened = await readReturn(app, actor, { id, key }, entry, slot.party);
+          shown = withReasons(entry, opened.reasons);
           note = opened.note;
         } catch (e) {
           note =
@@ -233,6 +225,32 @@ export async function showTicket(app: App, actor: Actor, idInput: string): Promi
   };
 }
 
+/**
+ * The reasons and note of a return, from the actor's envelope of the return set, sealed by
+ * `author` (the party behind the returning one-time address, from the version's slot table).
+ */
+export async function readReturn(
+  app: App,
+  actor: Actor,
+  ticket: { id: string; key: string },
+  entry: { version: number; reasonCommitment: string },
+  author: string,
+): Promise<{ reasons: string[]; note?: string }> {
+  const opened = await openReturn({
+    store: app.store,
+    ticketKey: ticket.key,
+    version: entry.version,
+    me: { address: actor.party.address, keys: actor.keys },
+    authorPublicKeys: await app.registry.publicKeys(author),
+    author,
+    reasonCommitment: entry.reasonCommitment,
+  });
+  if (opened.id !== ticket.id) {
+    throw new TamperError(`the return names ticket ${opened.id}, not ${ticket.id}`);
+  }
+  return { reasons: opened.reasons.map(formatReason), note: opened.note };
+}
+
 // ------------------------------------------------------------------------------------ decisions
 
 export interface DecisionResult {
@@ -273,12 +291,22 @@ interface Decision {
  * What a route party needs to decide: the current version opened and verified, its own slot in
  * that version's one-time route, and the signer of that slot.
  */
-async function prepareDecision(app: App, actor: Actor, idInput: string): Promise<Decision> {
+async function prepareDecision(
+  app: App,
+  actor: Actor,
+  idInput: string,
+  kind: "approve" | "return",
+): Promise<Decision> {
   requireKey(actor);
+  // The registry cannot tell a suspended party behind a one-time address; its own client can.
+  requireActive(actor.party, "approve or return tickets");
   const { id, key } = await locateForActor(app, actor, idInput);
   const onChain = await app.registry.ticket(key);
   if (onChain.status !== "open") {
-    throw new ContractError(`ticket ${id} is ${onChain.status}, not open`, "TicketNotOpen");
+    throw new ContractError(
+      `ticket ${id} is ${onChain.status}, not open`,
+      "SettlementRegistryTicketNotOpen",
+    );
   }
   const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
   const match = mySlotIn(actor, onChain);
@@ -286,6 +314,21 @@ async function prepareDecision(app: App, actor: Actor, idInput: string): Promise
     throw new PartyError(`you are not on the route of ticket ${id} version ${onChain.version}`, {
       hint: "the originator may have re-routed it; ticket:show says who is on it",
     });
+  }
+  // Said here, in words, before anything is signed: the registry can only name addresses.
+  if (match.slot < onChain.step) {
+    throw new ContractError(
+      `you already approved ticket ${id} at step ${match.slot + 1}`,
+      "SettlementRegistryAlreadyApproved",
+      { hint: "an approval cannot be taken back" },
+    );
+  }
+  if (kind === "approve" && match.slot > onChain.step) {
+    const waiting = await app.registry.party(opened.slots[onChain.step].party);
+    throw new ContractError(
+      `not your turn: ticket ${id} waits for ${waiting.name} (${waiting.address})`,
+      "SettlementRegistryNotNextApprover",
+    );
   }
   const keys = actor.keys.find((k) => k.version === match.keyVersion);
   if (keys === undefined) {
@@ -302,7 +345,7 @@ export async function approveTicket(
   actor: Actor,
   idInput: string,
 ): Promise<DecisionResult> {
-  const d = await prepareDecision(app, actor, idInput);
+  const d = await prepareDecision(app, actor, idInput, "approve");
   const registry = actor.registry.connect(d.signer);
   const receipt = await registry.send(() =>
     registry.contract.approve(d.key, d.onChain.version, d.onChain.route, d.overrides),
@@ -324,7 +367,7 @@ export async function rejectTicket(
 ): Promise<DecisionResult & { reason: Reason; reasons: Reason[] }> {
   requireKey(actor);
   const reasons = parseReasons(input.reason);
-  const d = await prepareDecision(app, actor, idInput);
+  const d = await prepareDecision(app, actor, idInput, "return");
   // The reasons and note are sealed for the originator and the route, like the ticket itself;
   // the chain gets the set's commitment only. A suspended party receives nothing new.
   const recipient = async (address: string) => {
@@ -384,6 +427,7 @@ export async function reviseTicket(
   actor: Actor,
   idInput: string,
   input: ReviseInput,
+  verb = "revise",
 ): Promise<DecisionResult & { route: PartyInfo[] }> {
   requireKey(actor);
   requireActive(actor.party, "revise tickets");
@@ -391,12 +435,12 @@ export async function reviseTicket(
   const onChain = await app.registry.ticket(key);
   if (!sameAddress(onChain.originator, actor.party.address)) {
     throw new PartyError(
-      `only the originator ${app.registry.label(onChain.originator)} may revise ticket ${id}`,
+      `only the originator ${app.registry.label(onChain.originator)} may ${verb} ticket ${id}`,
     );
   }
   if (onChain.status !== "returned" && onChain.status !== "open") {
     throw new InputError(
-      `ticket ${id} is ${onChain.status}; only an open or returned ticket can be revised`,
+      `ticket ${id} is ${onChain.status}; only an open or returned ticket can be ${verb === "revise" ? "revised" : `${verb}ed`}`,
     );
   }
   const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
@@ -441,7 +485,7 @@ export async function amendTicket(
   idInput: string,
   trade: Trade,
 ): Promise<DecisionResult> {
-  return reviseTicket(app, actor, idInput, { trade });
+  return reviseTicket(app, actor, idInput, { trade }, "amend");
 }
 
 /** Re-routes a ticket (e.g. around a suspended party): the same trade, a new route. */
@@ -451,7 +495,7 @@ export async function rerouteTicket(
   idInput: string,
   route: string[],
 ): Promise<DecisionResult & { route: PartyInfo[] }> {
-  return reviseTicket(app, actor, idInput, { route });
+  return reviseTicket(app, actor, idInput, { route }, "re-route");
 }
 
 export async function cancelTicket(

@@ -15,7 +15,9 @@ import { describeError } from "../errors.js";
 import type { Actor, App } from "./context.js";
 import { parseHistoryLog } from "../chain/events.js";
 import type { PartyRole } from "../ticket/route.js";
-import type { HistoryEntry } from "./history.js";
+import { reasonsText, withReasons, type HistoryEntry } from "./history.js";
+import { readReturn } from "./tickets.js";
+import type { RouteSlot } from "../ticket/seal.js";
 import { openTicket } from "../ticket/open.js";
 import { rememberTicket, syncInbox, type InboxEntry } from "./inbox.js";
 import { readJson, writeJson } from "./state.js";
@@ -125,11 +127,10 @@ async function noticesFor(
       out.push({
         ...base,
         kind: "approved",
-        text: `${name} v${entry.version} approved by ${await slotName(app, actor, ticket, entry.version, entry.by)} (step ${entry.step + 1})`,
+        text: `${name} v${entry.version} approved by ${(await slotOf(app, actor, ticket, entry.version, entry.by))?.name ?? `a route party (${entry.by})`} (step ${entry.step + 1})`,
       });
       const t = await app.registry.ticket(key);
-      if (t.version === entry.version && t.status === "open")
-        myTurnAt(entry.version, entry.step + 1);
+      if (t.version === entry.version) myTurnAt(entry.version, entry.step + 1);
       break;
     }
     case "completed":
@@ -140,11 +141,22 @@ async function noticesFor(
       });
       break;
     case "returned": {
-      const by = await slotName(app, actor, ticket, entry.version, entry.by);
+      const slot = await slotOf(app, actor, ticket, entry.version, entry.by);
+      let why = "";
+      if (slot !== undefined && id !== undefined) {
+        const opened = await readReturn(app, actor, { id, key }, entry, slot.party).catch(
+          () => undefined,
+        );
+        const shown = withReasons(entry, opened?.reasons);
+        why =
+          shown.kind === "returned" && shown.reasons !== undefined
+            ? `: ${reasonsText(shown.reasons)}`
+            : "";
+      }
       out.push({
         ...base,
         kind: "returned",
-        text: `${name} v${entry.version} returned by ${by}${id === undefined ? "" : ` (reasons: ticket:show --id ${id})`}`,
+        text: `${name} v${entry.version} returned by ${slot?.name ?? `a route party (${entry.by})`}${why}`,
       });
       break;
     }
@@ -168,16 +180,16 @@ async function noticesFor(
 }
 
 /**
- * The party behind a one-time address of `version`, from that version's slot table (read from the
- * actor's own envelope once, then kept in its index); the address itself if it cannot be opened.
+ * The slot of a one-time address of `version`, from that version's slot table (read from the
+ * actor's own envelope once, then kept in its index); undefined if it cannot be opened.
  */
-async function slotName(
+async function slotOf(
   app: App,
   actor: Actor,
   ticket: InboxEntry,
   version: number,
   address: string,
-): Promise<string> {
+): Promise<RouteSlot | undefined> {
   let slots = ticket.slots?.[version];
   if (slots === undefined && ticket.id !== undefined) {
     try {
@@ -191,7 +203,12 @@ async function slotName(
         me: { address: actor.party.address, keys: actor.keys },
         senderPublicKeys: await app.registry.publicKeys(t.originator),
         originator: t.originator,
-        expected: { ...record, originator: t.originator },
+        // The sealed route names parties; the chain's, one-time addresses: not compared here.
+        expected: {
+          tradeCommitment: record.tradeCommitment,
+          envelopeCommitment: record.envelopeCommitment,
+          originator: t.originator,
+        },
       });
       slots = opened.slots;
       if (slots !== undefined) {
@@ -202,8 +219,7 @@ async function slotName(
       slots = undefined;
     }
   }
-  const slot = slots?.find((s) => s.address.toLowerCase() === address.toLowerCase());
-  return slot?.name ?? `a route party (${address})`;
+  return slots?.find((s) => s.address.toLowerCase() === address.toLowerCase());
 }
 
 export interface WatchOptions {

@@ -6,6 +6,7 @@ import { getAddress } from "ethers";
 
 import { StoreError } from "../errors.js";
 import type { RegistryClient } from "./registry.js";
+import type { PublicKeyVersions } from "../crypto/keys.js";
 import type { SetKind } from "../crypto/read-token.js";
 import { announcements, createdBy, ticketHistory } from "./events.js";
 import { StealthScanner } from "../crypto/stealth.js";
@@ -146,4 +147,24 @@ export async function ticketsOf(
     });
   }
   return [...keys];
+}
+
+/**
+ * The candidate locators of a set for a reader, over every party that may have sealed it: the
+ * originator for a ticket; for a return, every party with keys, as the chain names only the
+ * returning one-time address (a few x25519 agreements per party).
+ */
+export async function senderLocators<T>(
+  registry: RegistryClient,
+  set: CommittedSet,
+  locate: (senderKeys: PublicKeyVersions) => Map<string, T>,
+): Promise<Map<string, T>> {
+  if (set.kind === "ticket") return locate(await registry.publicKeys(set.sender));
+  const out = new Map<string, T>();
+  for (const party of await registry.listParties()) {
+    if (party.keyVersion === 0) continue;
+    for (const [locator, value] of locate(await registry.publicKeys(party.address)))
+      out.set(locator, value);
+  }
+  return out;
 }

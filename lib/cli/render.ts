@@ -2,7 +2,7 @@
  * How tickets look on a party's screen.
  */
 import type { TicketView } from "../app/tickets.js";
-import type { ShownReason } from "../app/history.js";
+import { reasonsText } from "../app/history.js";
 import type { InboxRow } from "../app/watch.js";
 import type { Output } from "./output.js";
 import type { RecipientRole } from "../ticket/route.js";
@@ -73,7 +73,7 @@ export function describeHistory(h: TicketView["history"][number]): string {
     case "completed":
       return `v${h.version} completed`;
     case "returned": {
-      const why = h.reasons === undefined ? "" : `: ${reasonsLine(h.reasons)}`;
+      const why = h.reasons === undefined ? "" : `: ${reasonsText(h.reasons)}`;
       const note = h.note === undefined ? "" : ` — "${h.note}"`;
       return `v${h.version} returned (NG) by ${by(h.byName)} at step ${h.step + 1}${why}${note}`;
     }
@@ -82,15 +82,6 @@ export function describeHistory(h: TicketView["history"][number]): string {
     case "cancelled":
       return `v${h.version} cancelled`;
   }
-}
-
-/** `NMAT/DDAT settlement date does not match; PEND/MONY insufficient money` */
-export function reasonsLine(reasons: readonly ShownReason[]): string {
-  return reasons
-    .map(
-      (r) => `${r.qualifier}/${r.scheme === undefined ? "" : `${r.scheme}/`}${r.code} ${r.meaning}`,
-    )
-    .join("; ");
 }
 
 /** The word people read for each role (the library says "route"; the CLI says "approver"). */
