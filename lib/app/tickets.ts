@@ -73,7 +73,8 @@ export async function locateForActor(
     app.registry.nameTicket(key, id);
     return { id, key };
   }
-  // The store cannot say more (it knows no IDs): not whether the ticket exists, nor its route.
+  // The store cannot say more (it knows no IDs): an unknown ID and someone else's ticket get
+  // the same answer, and nothing about the record.
   throw new NotAPartyError("not a party to this ticket");
 }
 
