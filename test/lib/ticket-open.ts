@@ -34,6 +34,7 @@ import {
   tempFolder,
   type TestParty,
 } from "./fixtures.js";
+import { failure } from "../store-v2/helpers.js";
 
 const route = [custodian, broker, csd];
 const oneTime = (i: number) =>
@@ -85,15 +86,6 @@ const chainOf = (t: SealedTicket) => ({
   originator: assetManager.address,
   route: slots.map((s) => s.address),
 });
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure, but it succeeded");
-}
 
 const entryOf = (set: SealedSet, p: TestParty) =>
   set.entries.find((e) => e.recipient === p.address)!;

@@ -26,17 +26,9 @@ import {
 import { ENVELOPE_DATABASE, nodeSqlite } from "../../lib/store/sqlite.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
 import { startConsortium, type Consortium, type Name } from "../../lib/testing/consortium.js";
+import { failure } from "../store-v2/helpers.js";
 
 const ROUTE: Name[] = ["custodian-bank", "securities-firm", "csd"];
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure, but it succeeded");
-}
 
 /** Every path below `dir`, with its mode. */
 async function tree(dir: string): Promise<{ path: string; mode: number; dir: boolean }[]> {
