@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     });
     if (kb === 1) oneKbEncrypt = enc.median;
     out(
-      `| ${kb.toFixed(1)} KB | ${ENVELOPE_SIZE.toLocaleString("en")} B | ${ms(enc.median)} ms (${ms(enc.p95)}) | ${ms(dec.median)} ms (${ms(dec.p95)}) |`,
+      `| ${Number.isInteger(kb) ? kb : kb.toFixed(1)} KB | ${ENVELOPE_SIZE.toLocaleString("en")} B | ${ms(enc.median)} ms (${ms(enc.p95)}) | ${ms(dec.median)} ms (${ms(dec.p95)}) |`,
     );
   }
 
