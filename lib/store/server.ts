@@ -43,6 +43,7 @@ export interface StoreServerOptions {
   /** Behind a reverse proxy: tell clients apart by `X-Forwarded-For` (Fastify's `trustProxy`). */
   trustProxy?: boolean | string;
   pushLimit?: RateLimit;
+  pushTotalLimit?: RateLimit;
   readLimit?: RateLimit;
   /** Retried while the server runs (the party's own outbox of undelivered sets). */
   outbox?: { flush(): Promise<unknown> };
@@ -78,6 +79,7 @@ export async function buildStoreApp(
     store,
     party: owner.address,
     pushLimit: options.pushLimit,
+    pushTotalLimit: options.pushTotalLimit,
     readLimit: options.readLimit,
     verifyPush: async (push, entries) => {
       try {
