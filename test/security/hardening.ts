@@ -18,6 +18,7 @@ import { actAs, createApp, type Actor, type App } from "../../lib/app/context.js
 import { createTicket } from "../../lib/app/create.js";
 import { mySlotIn } from "../../lib/app/inbox.js";
 import { admitParty, registerKey } from "../../lib/app/parties.js";
+import { stealthRouteFor } from "../../lib/app/sealing.js";
 import {
   amendTicket,
   approveTicket,
@@ -27,7 +28,7 @@ import {
 } from "../../lib/app/tickets.js";
 import { listTickets } from "../../lib/app/watch.js";
 import { deriveStealthRoute, stealthPrivateKey } from "../../lib/crypto/stealth.js";
-import { ContractError } from "../../lib/errors.js";
+import { ContractError, PartyError } from "../../lib/errors.js";
 import { FolderStore } from "../../lib/store/folder.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
 import { recordKey } from "../../lib/ticket/id.js";
@@ -233,6 +234,24 @@ describe("hardening: the audit's findings, closed in the client", function () {
     expect(rows.filter((r) => r.id !== undefined).map((r) => r.id)).to.include(id);
     expect((await showTicket(app, actor("csd"), id)).status).to.equal("open");
     expect((await approveTicket(app, actor("csd"), id)).status).to.equal("completed");
+  });
+
+  it("one unusable key fails only the tickets that name it, with one line naming its holder", async function () {
+    const csd = await app.registry.resolveParty("csd");
+    // A low-order x25519 key, as the audit registered on the old registry (v2 refuses it).
+    const broken = { ...csd, name: "broken-party", encryptionKey: `0x01${"00".repeat(31)}` };
+    const refused = (() => {
+      try {
+        stealthRouteFor([csd, broken]);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refused).to.be.instanceOf(PartyError);
+    expect((refused as PartyError).shortMessage).to.equal(
+      "broken-party has registered keys that cannot be used",
+    );
+    expect(stealthRouteFor([csd]).stealth.route).to.have.length(1);
   });
 
   it("keeps every secret on disk owner-only: data and party folders 0700, index and journals 0600", async function () {
