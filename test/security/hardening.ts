@@ -268,6 +268,7 @@ describe("hardening: the audit's findings, closed in the client", function () {
     expect(((await stat(dataDir)).mode & 0o777).toString(8)).to.equal("700");
     const files = modes.filter((m) => /\.json:/.test(m));
     expect(files.some((m) => m.includes("index.json"))).to.equal(true);
-    for (const m of modes) expect(m).to.match(/\.json:600$|[^n]:700$/);
+    // The party index (`index.sqlite`, ID → key) and its journal files are owner-only too.
+    for (const m of modes) expect(m).to.match(/\.(json|sqlite(-wal|-shm)?):600$|[^n]:700$/);
   });
 });
