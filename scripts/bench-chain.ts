@@ -22,7 +22,8 @@ import {
 } from "ethers";
 
 import { RegistryClient, encodePartyName } from "../lib/chain/registry.js";
-import { keyPairFromSeed, type VersionedKeyPair } from "../lib/crypto/keys.js";
+import { deriveStealthRoute, stealthPrivateKey, StealthScanner } from "../lib/crypto/stealth.js";
+import { keysFromSeed, type EncryptionKeyPair } from "../lib/app/keys.js";
 import { createdBy } from "../lib/chain/events.js";
 
 // The tickets of one party found through an indexed topic (its creates); route parties scan the
@@ -203,7 +204,7 @@ export interface Deployed {
   registry: RegistryClient;
   iface: Interface;
   admin: Signer;
-  parties: { name: string; signer: Signer; key: VersionedKeyPair }[];
+  parties: { name: string; signer: Signer; key: EncryptionKeyPair }[];
 }
 
 /** Starts anvil like a private chain, deploys the registry and admits `names` with keys. */
@@ -249,7 +250,7 @@ export async function deploy(
     const parties = names.map((name, i) => ({
       name,
       signer: new Signer(DEV_ACCOUNTS[i + 1].privateKey),
-      key: keyPairFromSeed(seed(name), 1),
+      key: keysFromSeed(seed(name), 1),
     }));
     const setup: Promise<Receipt>[] = [];
     for (const p of parties) {
@@ -269,7 +270,7 @@ export async function deploy(
         rpc.sendAndWait(
           p.signer.sign(
             contractAddress,
-            iface.encodeFunctionData("registerEncryptionKey", [p.key.publicKey]),
+            iface.encodeFunctionData("registerKeys", [p.key.publicKey, p.key.spendingPublicKey]),
             200_000,
           ),
         ),
@@ -332,6 +333,18 @@ export async function lifecycles(
 ): Promise<LifecycleResult> {
   const [am, ...route] = d.parties;
   const store = SqliteEnvelopeStore.open(storeRoot);
+  const scanners = new Map(
+    route.map((p) => [
+      p.name,
+      new StealthScanner([
+        {
+          version: 1,
+          viewingPrivateKey: p.key.privateKey,
+          spendingPublicKey: p.key.spendingPublicKey,
+        },
+      ]),
+    ]),
+  );
   const to = d.registry.address;
   const clientMs = { seal: 0, store: 0, sign: 0 };
   let next = 0;
@@ -340,6 +353,11 @@ export async function lifecycles(
     while (next < count) {
       next++;
       let t0 = performance.now();
+      // The originator derives the one-time route; each approver finds its slot by scanning the
+      // announcement and signs from its one-time address (fresh: nonce 0).
+      const stealth = deriveStealthRoute(
+        route.map((p) => ({ viewingKey: p.key.publicKey, spendingKey: p.key.spendingPublicKey })),
+      );
       const sealed = sealTicket({
         trade,
         originator: { address: am.signer.address, keyPair: am.key },
@@ -347,6 +365,12 @@ export async function lifecycles(
           address: p.signer.address,
           publicKey: p.key.publicKey,
           keyVersion: 1,
+        })),
+        slots: route.map((p, i) => ({
+          party: p.signer.address,
+          name: p.name,
+          keyVersion: 1,
+          address: stealth.route[i],
         })),
       });
       clientMs.seal += performance.now() - t0;
@@ -357,10 +381,12 @@ export async function lifecycles(
       const create = am.signer.sign(
         to,
         d.iface.encodeFunctionData("createTicket", [
-          sealed.ticketKey,
+          sealed.ref,
           sealed.tradeCommitment,
           sealed.envelopeCommitment,
-          route.map((p) => p.signer.address),
+          stealth.route,
+          stealth.ephemeralKey,
+          stealth.viewTags,
         ]),
         300_000,
       );
@@ -368,9 +394,11 @@ export async function lifecycles(
       if ((await d.rpc.sendAndWait(create)).status !== "0x1") failed++;
       for (const p of route) {
         t0 = performance.now();
-        const approve = p.signer.sign(
+        const match = scanners.get(p.name)!.scan([stealth])[0];
+        if (match === undefined) throw new Error(`${p.name} found no slot in its announcement`);
+        const approve = new Signer(stealthPrivateKey(p.key.spendingPrivateKey, match)).sign(
           to,
-          d.iface.encodeFunctionData("approve", [sealed.ticketKey]),
+          d.iface.encodeFunctionData("approve", [sealed.ticketKey, 1, stealth.route]),
           100_000,
         );
         clientMs.sign += performance.now() - t0;
@@ -463,9 +491,10 @@ export interface InboxPoint {
 }
 
 /**
- * Fills the chain with tickets (dummy commitments, many per block) and times one party's inbox
- * query at each size in `sizes`. The party (the last route party, "csd") is on `mine` tickets,
- * all created among the first; every later ticket routes among the other parties only.
+ * Fills the chain with tickets (dummy commitments and one-time routes, many per block) and times
+ * one party's inbox query at each size in `sizes`: the tickets it created, found through the
+ * indexed originator topic (`mine`, all among the first); every other ticket is created by
+ * another party. Route parties scan announcements instead (scripts/bench-scan.ts).
  */
 export async function inboxScaling(
   sizes: number[],
@@ -492,24 +521,27 @@ export async function inboxScaling(
         const sends: Promise<string>[] = [];
         for (let i = 0; i < n; i++) {
           const index = created + i;
-          const route =
-            index < mine
-              ? [fillers[index % 7].signer.address, csd.signer.address]
-              : [fillers[index % 7].signer.address, fillers[(index + 1) % 7].signer.address];
+          const from = index < mine ? csd : originator;
+          const route = [
+            fillers[index % 7].signer.address,
+            fillers[(index + 1) % 7].signer.address,
+          ];
           // Signed by anvil (its dev accounts are unlocked): filling is not what is measured.
           sends.push(
             d.rpc.call<string>("eth_sendTransaction", [
               {
-                from: originator.signer.address,
+                from: from.signer.address,
                 to,
                 gas: "0x493e0",
                 gasPrice: "0x0",
-                nonce: `0x${(originator.signer.nonce++).toString(16)}`,
+                nonce: `0x${(from.signer.nonce++).toString(16)}`,
                 data: d.iface.encodeFunctionData("createTicket", [
                   keccak256(toUtf8Bytes(`bench/ticket/${index}`)),
                   hexlify(randomBytes(32)),
                   hexlify(randomBytes(32)),
                   route,
+                  originator.key.publicKey,
+                  hexlify(randomBytes(8)),
                 ]),
               },
             ]),
