@@ -2,6 +2,8 @@
  * How a check looks on the approver's screen: the match table, the balance lines and the
  * proposed decision with every reason, on one screen.
  */
+import Table from "cli-table3";
+
 import type { CheckResult } from "../matching/check.js";
 import type { RowStatus } from "../matching/match.js";
 import { formatReason } from "../reasons.js";
@@ -22,9 +24,13 @@ export function renderCheck(out: Output, view: TicketView, result: CheckResult):
     `Check of ${binding.id} version ${binding.version} by ${result.party} (${result.instruction.side} instruction ${result.instruction.senderReference})`,
   );
   out.line(c.dim(`  ticket ${view.status}, verified against the on-chain commitments`));
-  out.table(
-    ["field", "ticket", "own", "result", "ISO code"],
-    result.rows.map((r) => {
+  // One row per rule without separators, so that the whole check fits on one screen.
+  const table = new Table({
+    head: ["field", "ticket", "own", "result", "ISO code"].map((h) => c.bold(h)),
+    style: { head: [], border: [], compact: true },
+  });
+  table.push(
+    ...result.rows.map((r) => {
       const word = STATUS_WORDS[r.status];
       const status = r.note === undefined ? word : `${word} (${r.note})`;
       return [
@@ -40,6 +46,7 @@ export function renderCheck(out: Output, view: TicketView, result: CheckResult):
       ];
     }),
   );
+  out.line(table.toString());
   if (result.balances === undefined) {
     out.line(c.dim("  balances: no positions given, not checked"));
   } else {
