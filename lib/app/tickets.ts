@@ -285,6 +285,8 @@ interface Decision {
   id: string;
   key: string;
   onChain: OnChainTicket;
+  /** The version decided on, named in the transaction. */
+  version: number;
   opened: OpenedTicket & { slots: RouteSlot[] };
   match: StealthMatch;
   /** Signs from the one-time address of the actor's slot. */
@@ -301,6 +303,7 @@ async function prepareDecision(
   actor: Actor,
   idInput: string,
   kind: "approve" | "return",
+  expected?: number,
 ): Promise<Decision> {
   requireKey(actor);
   // The registry cannot tell a suspended party behind a one-time address; its own client can.
@@ -311,6 +314,16 @@ async function prepareDecision(
     throw new ContractError(
       `ticket ${id} is ${onChain.status}, not open`,
       "SettlementRegistryTicketNotOpen",
+    );
+  }
+  // A decision made on an older version (e.g. a check result) is refused before anything is
+  // sealed; the chain refuses it too, should a revision land after this read.
+  const version = expected ?? onChain.version;
+  if (version !== onChain.version) {
+    throw new ContractError(
+      `ticket ${id} is at version ${onChain.version} now, not ${version}`,
+      "SettlementRegistryStaleVersion",
+      { hint: `re-open it (ticket:show) and decide on version ${onChain.version}` },
     );
   }
   const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
@@ -342,18 +355,20 @@ async function prepareDecision(
     );
   }
   const signer = app.oneTimeSigner(stealthPrivateKey(keys.spendingPrivateKey, match));
-  return { id, key, onChain, opened, match, signer, overrides: app.oneTimeOverrides };
+  return { id, key, onChain, version, opened, match, signer, overrides: app.oneTimeOverrides };
 }
 
+/** Approves the current version, or refuses if it is not `version` (when given). */
 export async function approveTicket(
   app: App,
   actor: Actor,
   idInput: string,
+  version?: number,
 ): Promise<DecisionResult> {
-  const d = await prepareDecision(app, actor, idInput, "approve");
+  const d = await prepareDecision(app, actor, idInput, "approve", version);
   const registry = actor.registry.connect(d.signer);
   const receipt = await registry.send(() =>
-    registry.contract.approve(d.key, d.onChain.version, d.onChain.route, d.overrides),
+    registry.contract.approve(d.key, d.version, d.onChain.route, d.overrides),
   );
   return afterDecision(app, d.id, d.key, receipt.hash, d.opened.slots);
 }
@@ -362,6 +377,8 @@ export interface RejectInput {
   /** One or more reasons, comma-separated: `NMAT/DDAT,PEND/MONY`. */
   reason: string;
   note?: string;
+  /** The version decided on (e.g. a check result's); refused if it is not the current one. */
+  version?: number;
 }
 
 export async function rejectTicket(
@@ -372,7 +389,7 @@ export async function rejectTicket(
 ): Promise<DecisionResult & { reason: Reason; reasons: Reason[] }> {
   requireKey(actor);
   const reasons = parseReasons(input.reason);
-  const d = await prepareDecision(app, actor, idInput, "return");
+  const d = await prepareDecision(app, actor, idInput, "return", input.version);
   // The reasons and note are sealed for the originator and the route, like the ticket itself;
   // the chain gets the set's commitment only. A suspended party receives nothing new.
   const recipient = async (address: string) => {
@@ -389,7 +406,7 @@ export async function rejectTicket(
     ticket: {
       id: d.id,
       secret: d.opened.secret,
-      version: d.onChain.version,
+      version: d.version,
       originator: d.onChain.originator,
     },
     author: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
@@ -402,7 +419,7 @@ export async function rejectTicket(
     registry.send(() =>
       registry.contract.reject(
         d.key,
-        d.onChain.version,
+        d.version,
         d.onChain.route,
         sealed.narrativeCommitment,
         d.overrides,
