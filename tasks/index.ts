@@ -4,7 +4,7 @@
  */
 import { ArgumentType } from "hardhat/types/arguments";
 
-import { withCommon } from "./options.js";
+import { withChecked, withCommon } from "./options.js";
 
 const id = {
   name: "id",
@@ -139,11 +139,11 @@ export const settlementTasks = [
     })
     .setAction(() => import("./ticket-export.js"))
     .build(),
-  withCommon("ticket:approve", "Approve (OK) a ticket when it is your turn")
+  withChecked("ticket:approve", "Approve (OK) a ticket when it is your turn")
     .addOption(id)
     .setAction(() => import("./ticket-approve.js"))
     .build(),
-  withCommon("ticket:reject", "Return (NG) a ticket with an ISO reason code")
+  withChecked("ticket:reject", "Return (NG) a ticket with ISO reason codes")
     .addOption(id)
     .addOption({
       name: "reason",
