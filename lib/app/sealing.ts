@@ -98,21 +98,30 @@ export function stealthRouteFor(parties: readonly PartyInfo[]): {
   stealth: StealthRoute;
   slots: RouteSlot[];
 } {
-  // One bad key fails this ticket only, naming its holder.
-  parties.forEach((p) => {
-    try {
-      deriveStealthRoute([{ viewingKey: p.encryptionKey, spendingKey: p.spendingKey }]);
-    } catch (cause) {
-      throw new PartyError(`${p.name} has registered keys that cannot be used`, {
+  const metas = parties.map((p) => ({ viewingKey: p.encryptionKey, spendingKey: p.spendingKey }));
+  let stealth: StealthRoute;
+  try {
+    stealth = deriveStealthRoute(metas);
+  } catch (cause) {
+    // One bad key fails this ticket only, naming its holder (the registry refuses low-order and
+    // off-curve keys, so this takes a key the contract's checks missed).
+    const culprit = parties.find((_, i) => {
+      try {
+        deriveStealthRoute([metas[i]]);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    throw new PartyError(
+      `${culprit?.name ?? "a route party"} has registered keys that cannot be used`,
+      {
         details: cause instanceof Error ? cause.message : String(cause),
-        hint: `${p.name} must rotate its keys with party:register-key; leave it off the route until then`,
+        hint: `${culprit?.name ?? "that party"} must rotate its keys with party:register-key; leave it off the route until then`,
         cause,
-      });
-    }
-  });
-  const stealth = deriveStealthRoute(
-    parties.map((p) => ({ viewingKey: p.encryptionKey, spendingKey: p.spendingKey })),
-  );
+      },
+    );
+  }
   const slots = parties.map((p, i) => ({
     party: p.address,
     name: p.name,
