@@ -194,7 +194,8 @@ export async function rejectChecked(
   checked: CheckResult,
   input: CheckedRejectInput = {},
 ): Promise<Awaited<ReturnType<typeof rejectTicket>>> {
-  const extra = input.reason === undefined || input.reason === "" ? [] : parseReasons(input.reason);
+  const given = input.reason?.trim() ?? "";
+  const extra = given === "" ? [] : parseReasons(given);
   if (checked.proposal === "OK" && extra.length === 0) {
     throw new CheckResultError("the check proposes OK: there is no reason to return the ticket", {
       hint: "approve with --checked, or give --reason to return it anyway",
@@ -202,7 +203,7 @@ export async function rejectChecked(
   }
   const reasons = [...new Set([...checked.reasons, ...extra].map(formatReason))];
   const note =
-    input.note === undefined || input.note === ""
+    input.note === undefined || input.note.trim() === ""
       ? checked.reasons.map((r) => r.narrative).join("; ")
       : input.note;
   return rejectTicket(app, actor, id, {
