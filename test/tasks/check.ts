@@ -400,6 +400,20 @@ describe("tasks: ticket:check, ticket:export and sese.023 in", function () {
     });
 
     describe("decided on the check", function () {
+      it("returns an OK proposal only with --reason, and with those reasons", async function () {
+        const fresh = await create();
+        const file = path.join(work!, "decide-fresh.json");
+        const run = await check("custodian-bank", { id: fresh, out: file });
+        expect(run.code, show(run)).to.equal(0);
+        const { value } = await s.ok<{ version: number; reasons: Array<Record<string, string>> }>(
+          "ticket:reject",
+          { as: "custodian-bank", id: fresh, checked: file, reason: "PEND/MONY", json: true },
+          "task",
+        );
+        expect(value.version).to.equal(1);
+        expect(value.reasons.map((r) => `${r.qualifier}/${r.code}`)).to.deep.equal(["PEND/MONY"]);
+      });
+
       it("approves the checked version, checks in place, and returns with the check's reasons", async function () {
         const { value: bank } = await s.ok<{ version: number }>(
           "ticket:approve",
