@@ -124,6 +124,19 @@ async function main(): Promise<void> {
     pushP50Ms: num(pushLine?.[3]),
     readEnvelopesPerSecond: num(readLine?.[1]),
   };
+  // 2c. Matching: the check per ticket and sese.023 (its own script rewrites its section).
+  log("matching…");
+  const matchingOut = execFileSync(
+    "tsx",
+    ["scripts/bench-matching.ts", "--chain", "--write", ...(QUICK ? ["--runs", "200"] : [])],
+    { env, cwd: root, encoding: "utf8" },
+  );
+  const matching = JSON.parse(/^json: (.*)$/m.exec(matchingOut)![1]) as Record<
+    string,
+    { median: number; p95: number; runs: number }
+  >;
+  const figure = (prefix: string) =>
+    Object.entries(matching).find(([name]) => name.startsWith(prefix))![1];
 
   // 3. Lifecycles and raw throughput on one node.
   const trade = await dvpTrade();
@@ -225,6 +238,12 @@ async function main(): Promise<void> {
     },
     crypto,
     store,
+    matching: {
+      checkMs: figure("check, custodian"),
+      checkPerTicketMs: figure("check per ticket"),
+      checkUseCaseMs: figure("checkTicket use case"),
+      sese023ParseMs: figure("sese.023 parse"),
+    },
     lifecycle: {
       sweep: sweep.map((r) => ({ concurrency: r.concurrency, txPerSecond: r.txPerSecond })),
       concurrency: runs[0].concurrency,
@@ -318,6 +337,7 @@ interface Result {
   gas: Record<string, number>;
   crypto: Record<string, number>;
   store: Record<string, number>;
+  matching: Record<string, { median: number; p95: number; runs: number }>;
   lifecycle: {
     sweep: { concurrency: number; txPerSecond: number }[];
     concurrency: number;
@@ -398,6 +418,9 @@ async function writeSummary(r: Result): Promise<void> {
     `| envelope encrypt / decrypt per recipient (1 KB, eciesjs) | ${r.crypto.encryptMsPerRecipient1KB} / ${r.crypto.decryptMsPerRecipient1KB} ms | |`,
     `| sealTicket / openTicket, 3-party route | ${r.crypto.sealTicketMs} / ${r.crypto.openTicketMs} ms | |`,
     `| store server: durable pushes checked against the chain, 8 clients | ${fmt(r.store.pushSetsPerSecond)} sets/s (${fmt(r.store.pushEnvelopesPerSecond)} envelopes/s) | ≥ 14 sets/s ${met(r.store.pushSetsPerSecond >= 14)} |`,
+    `| check per ticket: open (decrypt + verify) + match + balance, median (p95) | ${fmt(r.matching.checkPerTicketMs.median, 2)} ms (${fmt(r.matching.checkPerTicketMs.p95, 2)}) | |`,
+    `| \`checkTicket\` use case against anvil (chain reads too), median (p95) | ${fmt(r.matching.checkUseCaseMs.median, 2)} ms (${fmt(r.matching.checkUseCaseMs.p95, 2)}) | |`,
+    `| sese.023 parse per message, median (p95) | ${fmt(r.matching.sese023ParseMs.median, 3)} ms (${fmt(r.matching.sese023ParseMs.p95, 3)}) | |`,
     "",
     "### Ticket lifecycles",
     "",

@@ -282,6 +282,8 @@ interface Decision {
   id: string;
   key: string;
   onChain: OnChainTicket;
+  /** The version decided on, named in the transaction. */
+  version: number;
   opened: OpenedTicket & { slots: RouteSlot[] };
   match: StealthMatch;
   /** Signs from the one-time address of the actor's slot. */
@@ -298,6 +300,7 @@ async function prepareDecision(
   actor: Actor,
   idInput: string,
   kind: "approve" | "return",
+  expected?: number,
 ): Promise<Decision> {
   requireKey(actor);
   // The registry cannot tell a suspended party behind a one-time address; its own client can.
@@ -308,6 +311,16 @@ async function prepareDecision(
     throw new ContractError(
       `ticket ${id} is ${onChain.status}, not open`,
       "SettlementRegistryTicketNotOpen",
+    );
+  }
+  // A decision made on an older version (e.g. a check result) is refused before anything is
+  // sealed; the chain refuses it too, should a revision land after this read.
+  const version = expected ?? onChain.version;
+  if (version !== onChain.version) {
+    throw new ContractError(
+      `ticket ${id} is at version ${onChain.version} now, not ${version}`,
+      "SettlementRegistryStaleVersion",
+      { hint: `re-open it (ticket:show) and decide on version ${onChain.version}` },
     );
   }
   const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
@@ -339,7 +352,7 @@ async function prepareDecision(
     );
   }
   const signer = app.oneTimeSigner(stealthPrivateKey(keys.spendingPrivateKey, match));
-  return { id, key, onChain, opened, match, signer, overrides: app.oneTimeOverrides };
+  return { id, key, onChain, version, opened, match, signer, overrides: app.oneTimeOverrides };
 }
 
 /**
@@ -387,14 +400,16 @@ function unpaid(app: App, error: unknown): never {
   throw error;
 }
 
+/** Approves the current version, or refuses if it is not `version` (when given). */
 export async function approveTicket(
   app: App,
   actor: Actor,
   idInput: string,
+  version?: number,
 ): Promise<DecisionResult> {
-  const d = await prepareDecision(app, actor, idInput, "approve");
+  const d = await prepareDecision(app, actor, idInput, "approve", version);
   const registry = actor.registry.connect(d.signer);
-  const args = [d.key, d.onChain.version, d.onChain.route] as const;
+  const args = [d.key, d.version, d.onChain.route] as const;
   const overrides = await fundSlot(app, actor, d, (from) =>
     registry.contract.approve.estimateGas(...args, { from }),
   );
@@ -408,6 +423,8 @@ export interface RejectInput {
   /** One or more reasons, comma-separated: `NMAT/DDAT,PEND/MONY`. */
   reason: string;
   note?: string;
+  /** The version decided on (e.g. a check result's); refused if it is not the current one. */
+  version?: number;
 }
 
 export async function rejectTicket(
@@ -418,7 +435,7 @@ export async function rejectTicket(
 ): Promise<DecisionResult & { reason: Reason; reasons: Reason[] }> {
   requireKey(actor);
   const reasons = parseReasons(input.reason);
-  const d = await prepareDecision(app, actor, idInput, "return");
+  const d = await prepareDecision(app, actor, idInput, "return", input.version);
   // The reasons and note are sealed for the originator and the route, like the ticket itself;
   // the chain gets the set's commitment only. A suspended party receives nothing new.
   const recipient = async (address: string) => {
@@ -432,7 +449,7 @@ export async function rejectTicket(
     ({ p: _p, ...r }) => r,
   );
   const sealed = sealReturn({
-    ticket: { id: d.id, ticketKey: d.key, version: d.onChain.version },
+    ticket: { id: d.id, ticketKey: d.key, version: d.version },
     author: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
     step: Math.max(
       0,
@@ -443,7 +460,7 @@ export async function rejectTicket(
     note: input.note,
   });
   const registry = actor.registry.connect(d.signer);
-  const args = [d.key, d.onChain.version, d.onChain.route, sealed.reasonCommitment] as const;
+  const args = [d.key, d.version, d.onChain.route, sealed.reasonCommitment] as const;
   const overrides = await fundSlot(app, actor, d, (from) =>
     registry.contract.reject.estimateGas(...args, { from }),
   );
