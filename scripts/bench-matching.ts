@@ -2,8 +2,9 @@
  * Matching cost, median and p95 per operation:
  * - the check alone (match against the party's own instruction, balance check against a
  *   position file, canonical JSON of the result);
- * - the check per ticket with the ticket opened first (read 9 envelopes from a folder store,
- *   decrypt, bind, verify both commitments), as `ticket:check` does after its chain reads;
+ * - the check per ticket with the ticket opened first (read its own envelope by locator from the
+ *   embedded SQLite store, verify its sealed proof against the envelope commitment, decrypt,
+ *   bind, verify the trade commitment), as `ticket:check` does after its chain reads;
  * - with `--chain`: the whole use case `checkTicket` (lib/app/check.ts) against anvil, chain
  *   reads (ticket state, history, keys, parties) included;
  * - parsing and building one sese.023 message.
@@ -24,7 +25,7 @@ import { keyPairFromSeed } from "../lib/crypto/keys.js";
 import { buildSese023, parseSese023 } from "../lib/iso20022/sese023.js";
 import { checkResultJson, runCheck, type CheckInput } from "../lib/matching/check.js";
 import { readPositionFile } from "../lib/matching/positions.js";
-import { FolderStore } from "../lib/store/folder.js";
+import { SqliteEnvelopeStore } from "../lib/store/sqlite.js";
 import { readTradeFile } from "../lib/ticket/file.js";
 import { openTicket } from "../lib/ticket/open.js";
 import { sealTicket, storeSealed } from "../lib/ticket/seal.js";
@@ -125,7 +126,7 @@ const rows: [string, Figure][] = [
   });
   const root = await mkdtemp(join(tmpdir(), "sr-bench-matching-"));
   try {
-    const store = new FolderStore(root);
+    const store = SqliteEnvelopeStore.open(root);
     await storeSealed(store, sealed);
     const me = route[0];
     rows.push([
@@ -156,6 +157,7 @@ const rows: [string, Figure][] = [
         );
       }),
     ]);
+    store.close();
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -218,7 +220,7 @@ if (process.argv.includes("--write")) {
     "",
     "## Matching",
     "",
-    `Measured with \`npx tsx scripts/bench-matching.ts --chain --write\` (run by \`npm run bench\`), ${machine}; medians and p95 after warm-up. The check is \`runCheck\` (\`lib/matching/check.ts\`): every matching rule, the tolerance, the balance check against a position file and the canonical JSON of the result. **Check per ticket** opens the DvP example first the way every party does (reads its nine envelopes from a folder store, decrypts its own, verifies both commitments). The **use case** is \`checkTicket\` (\`lib/app/check.ts\`, what \`ticket:check\` runs) against anvil on the same machine: the chain reads of \`showTicket\` (ticket state, history, the originator's keys, the parties) come on top. Matching and the balance check are a small fraction of a check per ticket: opening the ticket (decryption, verification) and the chain reads are nearly all of it.`,
+    `Measured with \`npx tsx scripts/bench-matching.ts --chain --write\` (run by \`npm run bench\`), ${machine}; medians and p95 after warm-up. The check is \`runCheck\` (\`lib/matching/check.ts\`): every matching rule, the tolerance, the balance check against a position file and the canonical JSON of the result. **Check per ticket** opens the DvP example first the way every party does (reads its own envelope by locator from the embedded SQLite store, verifies its sealed proof against the envelope commitment, decrypts it, verifies the trade commitment). The **use case** is \`checkTicket\` (\`lib/app/check.ts\`, what \`ticket:check\` runs) against anvil on the same machine: the chain reads of \`showTicket\` (ticket state, history, the originator's keys, the parties) come on top. Matching and the balance check are a small fraction of a check per ticket: opening the ticket (decryption, verification) and the chain reads are nearly all of it.`,
     "",
     ...table,
     "",
