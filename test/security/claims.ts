@@ -1,0 +1,246 @@
+/**
+ * Claims of docs/threat-model.md that no other suite plays as the attacker: a party re-routed off
+ * a ticket, the operators of two parties' store servers comparing their copies, and an attacker on
+ * the path between a reader and a store that changes the answer. Each test can fail: it asserts
+ * the property itself, not that the code ran.
+ */
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { expect } from "chai";
+import Fastify, { type FastifyInstance } from "fastify";
+import { Wallet } from "ethers";
+import hre from "hardhat";
+
+import { actAs, createApp, type Actor, type App } from "../../lib/app/context.js";
+import { createTicket } from "../../lib/app/create.js";
+import { mySlotIn } from "../../lib/app/inbox.js";
+import { admitParty, registerKey } from "../../lib/app/parties.js";
+import { rerouteTicket } from "../../lib/app/tickets.js";
+import { stealthPrivateKey } from "../../lib/crypto/stealth.js";
+import { fetchOwn } from "../../lib/delivery/replica.js";
+import { ContractError, StoreError } from "../../lib/errors.js";
+import { pushSetV2, type PushV2 } from "../../lib/store/read-protocol.js";
+import { ownerVerifier, storeV2Routes } from "../../lib/store/server-v2.js";
+import { SqliteEnvelopeStore } from "../../lib/store/sqlite.js";
+import { readTradeFile } from "../../lib/ticket/file.js";
+import { openTicket } from "../../lib/ticket/open.js";
+import type { SealedTree } from "../../lib/ticket/envelope-tree.js";
+import type { TestParty } from "../lib/fixtures.js";
+import { TICKET_KEY, keysOf, originator, route, ticketSet } from "../store-v2/helpers.js";
+
+const pushOf = (set: SealedTree): PushV2 => ({
+  format: "sr-push/2",
+  kind: "ticket",
+  ticketKey: TICKET_KEY,
+  version: 1,
+  envelopes: set.entries.map((e) => ({
+    locator: e.locator,
+    bytes: Buffer.from(e.bytes).toString("base64"),
+  })),
+});
+
+const listen = async (app: FastifyInstance) => {
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+};
+
+/** A party's store server over its own embedded store, checking pushes against `set`'s root. */
+async function storeServer(folder: string, owner: TestParty, set: SealedTree) {
+  const store = SqliteEnvelopeStore.open(folder);
+  const app = Fastify({ logger: false });
+  await app.register(storeV2Routes, {
+    store,
+    party: owner.address,
+    verifyPush: ownerVerifier({
+      owner: { address: owner.address, keys: owner.keys },
+      lookup: async (_kind, key, version) =>
+        key === TICKET_KEY && version === 1
+          ? { commitment: set.commitment, senderKeys: keysOf(originator) }
+          : undefined,
+    }),
+  });
+  return { store, app, url: await listen(app) };
+}
+
+describe("threat model: claims played by their attacker", function () {
+  this.timeout(120_000);
+  let dataDir: string;
+
+  before(async function () {
+    dataDir = await mkdtemp(join(tmpdir(), "sr-claims-"));
+  });
+
+  after(async function () {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  describe("on a chain, through the client library", function () {
+    let app: App;
+    let provider: Awaited<ReturnType<typeof hre.network.create>>["ethers"]["provider"];
+    const actors = new Map<string, Actor>();
+
+    before(async function () {
+      const { ethers } = await hre.network.create();
+      provider = ethers.provider;
+      const signers = await ethers.getSigners();
+      const registry = await ethers.deployContract("SettlementRegistry", [signers[0].address]);
+      app = await createApp({
+        provider,
+        signers,
+        store: SqliteEnvelopeStore.open(join(dataDir, "chain-store")),
+        config: { registry: await registry.getAddress(), dataDir, delivery: false },
+      });
+      for (const [i, name] of ["asset-manager", "custodian-bank", "csd"].entries()) {
+        await admitParty(app, signers[0], signers[i + 1].address, name);
+        await registerKey(app, await actAs(app, name));
+        actors.set(name, await actAs(app, name));
+      }
+    });
+
+    it("a party re-routed off a ticket finds no slot and no envelope of the new version, and its old one-time address cannot act", async function () {
+      const am = actors.get("asset-manager")!;
+      const bank = actors.get("custodian-bank")!;
+      const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
+      const { id, ticketKey } = await createTicket(app, am, {
+        trade,
+        route: ["custodian-bank", "csd"],
+      });
+      const v1 = await app.registry.ticket(ticketKey);
+      const oldSlot = mySlotIn(bank, v1);
+      expect(oldSlot, "the bank is on version 1").to.not.equal(undefined);
+
+      await rerouteTicket(app, am, id, ["csd"]);
+      const v2 = await app.registry.ticket(ticketKey);
+      expect(v2.version).to.equal(2);
+
+      // Its keys find no slot in the new announcement...
+      expect(mySlotIn(bank, v2)).to.equal(undefined);
+      // ...and no envelope of the new version in the store that holds every envelope.
+      const opened = await openTicket({
+        store: app.store,
+        id,
+        ticketKey,
+        version: 2,
+        me: { address: bank.party.address, keys: bank.keys },
+        senderPublicKeys: await app.registry.publicKeys(am.party.address),
+        expected: {
+          tradeCommitment: v2.tradeCommitment,
+          envelopeCommitment: v2.envelopeCommitment,
+        },
+      }).catch((e: unknown) => e);
+      expect(opened).to.be.instanceOf(StoreError);
+
+      // Its version-1 one-time key can neither approve nor return the new version.
+      const signer = new Wallet(
+        stealthPrivateKey(bank.keys[0].spendingPrivateKey, oldSlot!),
+        provider,
+      );
+      const registry = bank.registry.connect(signer);
+      const tx = { type: 0, gasPrice: 0n };
+      const approve = await registry
+        .send(() => registry.contract.approve(ticketKey, 2, v2.route, tx))
+        .catch((e: unknown) => e);
+      expect((approve as ContractError).errorName).to.equal("SettlementRegistryNotNextApprover");
+      const reject = await registry
+        .send(() => registry.contract.reject(ticketKey, 2, v2.route, `0x${"11".repeat(32)}`, tx))
+        .catch((e: unknown) => e);
+      expect((reject as ContractError).errorName).to.equal("SettlementRegistryNotOnRoute");
+      expect((await app.registry.ticket(ticketKey)).step).to.equal(0);
+    });
+  });
+
+  describe("store servers and the path to them", function () {
+    const bank = route[0];
+    const csd = route[1];
+    let set: SealedTree;
+    let servers: Awaited<ReturnType<typeof storeServer>>[];
+
+    before(async function () {
+      set = ticketSet([bank, csd]);
+      servers = [
+        await storeServer(join(dataDir, "bank-store"), bank, set),
+        await storeServer(join(dataDir, "csd-store"), csd, set),
+      ];
+    });
+
+    after(async function () {
+      for (const s of servers) {
+        await s.app.close();
+        s.store.close();
+      }
+    });
+
+    it("copies of two route parties' store servers share no entry of a ticket they are both on", async function () {
+      for (const s of servers) await pushSetV2(s.url, pushOf(set));
+      const held = servers.map((s) =>
+        set.entries.filter((e) => s.store.get(e.locator) !== undefined).map((e) => e.locator),
+      );
+      const own = (p: TestParty) =>
+        set.entries.filter((e) => e.recipient === p.address).map((e) => e.locator);
+      // Each keeps exactly its own envelope of the set, and nothing else of it...
+      expect(held[0]).to.deep.equal(own(bank));
+      expect(held[1]).to.deep.equal(own(csd));
+      for (const s of servers) expect(s.store.count()).to.equal(1);
+      // ...so the two copies have nothing in common to say that their parties work together.
+      const shared = held[0].filter((l) => held[1].includes(l));
+      expect(shared).to.deep.equal([]);
+    });
+
+    it("a reader whose answer is changed on the way refuses it, naming its envelope, and reads a verified copy from the next store", async function () {
+      // The originator's store holds the whole set: the copy every recipient recovers from.
+      const sender = SqliteEnvelopeStore.open(join(dataDir, "sender-store"));
+      sender.putSet(set.entries.map(({ locator, bytes }) => ({ locator, bytes })));
+      const origin = Fastify({ logger: false });
+      await origin.register(storeV2Routes, { store: sender, verifyPush: async () => [] });
+      const originUrl = await listen(origin);
+      // The attacker relays every read to the real store and flips one byte of each answer.
+      const proxy: Server = createServer((req, res) => {
+        const target = new URL(req.url ?? "/", originUrl);
+        const upstream = request(target, { method: req.method, headers: req.headers }, (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on("data", (c: Buffer) => chunks.push(c));
+          answer.on("end", () => {
+            const body = Buffer.concat(chunks);
+            if (body.length > 2000) body[2000] ^= 0x01;
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(body);
+          });
+        });
+        req.pipe(upstream);
+      });
+      await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const reader = SqliteEnvelopeStore.open(join(dataDir, "reader-store"));
+      try {
+        const result = await fetchOwn({
+          store: reader,
+          me: { address: csd.address, keys: csd.keys },
+          set: {
+            kind: "ticket",
+            ticketKey: TICKET_KEY,
+            version: 1,
+            commitment: set.commitment,
+            sender: originator.address,
+            senderKeys: keysOf(originator),
+            replicas: [proxyUrl, originUrl],
+          },
+        });
+        const own = set.entries.find((e) => e.recipient === csd.address)!;
+        expect(result.replica).to.equal(originUrl);
+        expect(result.skipped.map((s) => s.replica)).to.deep.equal([proxyUrl]);
+        expect(result.skipped[0].error).to.include(`your envelope ${own.locator} is damaged`);
+        // What the reader keeps is the sender's bytes, not the changed ones.
+        expect(Buffer.from((await reader.get(own.locator))!)).to.deep.equal(Buffer.from(own.bytes));
+      } finally {
+        reader.close();
+        await new Promise((r) => proxy.close(r));
+        await origin.close();
+        sender.close();
+      }
+    });
+  });
+});
