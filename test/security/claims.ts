@@ -1,8 +1,8 @@
 /**
  * Claims of docs/threat-model.md that no other suite plays as the attacker: a party re-routed off
- * a ticket, the operators of two parties' store servers comparing their copies, and an attacker on
- * the path between a reader and a store that changes the answer. Each test can fail: it asserts
- * the property itself, not that the code ran.
+ * a ticket, a route party returning in another party's name, the operators of two parties' store
+ * servers comparing their copies, and an attacker on the path between a reader and a store that
+ * changes the answer. Each test asserts the property itself, so it fails when the defence goes.
  */
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,7 +19,7 @@ import { actAs, createApp, type Actor, type App } from "../../lib/app/context.js
 import { createTicket } from "../../lib/app/create.js";
 import { mySlotIn } from "../../lib/app/inbox.js";
 import { admitParty, registerKey } from "../../lib/app/parties.js";
-import { rerouteTicket } from "../../lib/app/tickets.js";
+import { rerouteTicket, showTicket } from "../../lib/app/tickets.js";
 import { stealthPrivateKey } from "../../lib/crypto/stealth.js";
 import { fetchOwn } from "../../lib/delivery/replica.js";
 import { ContractError, StoreError } from "../../lib/errors.js";
@@ -28,6 +28,7 @@ import { ownerVerifier, storeV2Routes } from "../../lib/store/server-v2.js";
 import { SqliteEnvelopeStore } from "../../lib/store/sqlite.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
 import { openTicket } from "../../lib/ticket/open.js";
+import { sealReturn, storeSealed } from "../../lib/ticket/seal.js";
 import type { SealedTree } from "../../lib/ticket/envelope-tree.js";
 import type { TestParty } from "../lib/fixtures.js";
 import { TICKET_KEY, keysOf, originator, route, ticketSet } from "../store-v2/helpers.js";
@@ -150,6 +151,55 @@ describe("threat model: claims played by their attacker", function () {
         .catch((e: unknown) => e);
       expect((reject as ContractError).errorName).to.equal("SettlementRegistryNotOnRoute");
       expect((await app.registry.ticket(ticketKey)).step).to.equal(0);
+    });
+    it("a route party cannot return a ticket in another party's name: readers refuse a return whose sealed author is not the party behind the returning address", async function () {
+      const am = actors.get("asset-manager")!;
+      const bank = actors.get("custodian-bank")!;
+      const csd = actors.get("csd")!;
+      const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
+      const { id, ticketKey } = await createTicket(app, am, {
+        trade,
+        route: ["custodian-bank", "csd"],
+      });
+      const v1 = await app.registry.ticket(ticketKey);
+      const recipient = (a: Actor, role: "originator" | "route") => ({
+        address: a.party.address,
+        publicKey: a.keys.at(-1)!.publicKey,
+        keyVersion: a.keys.at(-1)!.version,
+        role,
+      });
+      // The CSD seals reasons that claim the bank as their author, and returns from its own slot.
+      const forged = sealReturn({
+        ticket: { id, version: 1, ticketKey },
+        author: { address: bank.party.address, keyPair: csd.keys.at(-1)! },
+        step: 1,
+        recipients: [
+          recipient(am, "originator"),
+          recipient(bank, "route"),
+          recipient(csd, "route"),
+        ],
+        reasons: "REJT/SAFE",
+        note: "the bank says the account is wrong",
+      });
+      await storeSealed(app.store, forged);
+      const slot = mySlotIn(csd, v1)!;
+      const signer = new Wallet(stealthPrivateKey(csd.keys[0].spendingPrivateKey, slot), provider);
+      const registry = csd.registry.connect(signer);
+      await registry.send(() =>
+        registry.contract.reject(ticketKey, 1, v1.route, forged.reasonCommitment, {
+          type: 0,
+          gasPrice: 0n,
+        }),
+      );
+
+      for (const reader of [am, bank]) {
+        const view = await showTicket(app, reader, id);
+        const ret = view.history.find((h) => h.kind === "returned");
+        // Named after the party behind the returning address, and the forged reasons not shown.
+        expect(ret?.byName).to.equal("csd");
+        expect(ret?.kind === "returned" && ret.reasons).to.equal(undefined);
+        expect(ret?.note).to.match(/^\(reasons unreadable: .*sealed by .*, not by /);
+      }
     });
   });
 
