@@ -3,6 +3,7 @@
  * a ticket, a route party returning in another party's name, the operators of two parties' store
  * servers comparing their copies, and an attacker on the path between a reader and a store that
  * changes the answer. Each test asserts the property itself, so it fails when the defence goes.
+ * One test pins a stated limit instead: what a suspended party can still do without its client.
  */
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,11 +19,11 @@ import hre from "hardhat";
 import { actAs, createApp, type Actor, type App } from "../../lib/app/context.js";
 import { createTicket } from "../../lib/app/create.js";
 import { mySlotIn } from "../../lib/app/inbox.js";
-import { admitParty, registerKey } from "../../lib/app/parties.js";
-import { rerouteTicket, showTicket } from "../../lib/app/tickets.js";
+import { admitParty, registerKey, setSuspended } from "../../lib/app/parties.js";
+import { approveTicket, rerouteTicket, showTicket } from "../../lib/app/tickets.js";
 import { stealthPrivateKey } from "../../lib/crypto/stealth.js";
 import { fetchOwn } from "../../lib/delivery/replica.js";
-import { ContractError, StoreError } from "../../lib/errors.js";
+import { ContractError, PartyError, StoreError } from "../../lib/errors.js";
 import { pushSetV2, type PushV2 } from "../../lib/store/read-protocol.js";
 import { ownerVerifier, storeV2Routes } from "../../lib/store/server-v2.js";
 import { SqliteEnvelopeStore } from "../../lib/store/sqlite.js";
@@ -83,11 +84,23 @@ describe("threat model: claims played by their attacker", function () {
     let app: App;
     let provider: Awaited<ReturnType<typeof hre.network.create>>["ethers"]["provider"];
     const actors = new Map<string, Actor>();
+    let admin: Parameters<typeof setSuspended>[1];
+    /** Gas price 0, as on the consortium's chain: a one-time address holds nothing. */
+    const FREE = { type: 0, gasPrice: 0n };
+
+    /** The actor's registry client, signing as its one-time address in `announcement`. */
+    const asOneTime = (actor: Actor, announcement: Parameters<typeof mySlotIn>[1]) => {
+      const slot = mySlotIn(actor, announcement)!;
+      const key = actor.keys.find((k) => k.version === slot.keyVersion)!;
+      const signer = new Wallet(stealthPrivateKey(key.spendingPrivateKey, slot), provider);
+      return actor.registry.connect(signer);
+    };
 
     before(async function () {
       const { ethers } = await hre.network.create();
       provider = ethers.provider;
       const signers = await ethers.getSigners();
+      admin = signers[0];
       const registry = await ethers.deployContract("SettlementRegistry", [signers[0].address]);
       app = await createApp({
         provider,
@@ -136,12 +149,8 @@ describe("threat model: claims played by their attacker", function () {
       expect(opened).to.be.instanceOf(StoreError);
 
       // Its version-1 one-time key can neither approve nor return the new version.
-      const signer = new Wallet(
-        stealthPrivateKey(bank.keys[0].spendingPrivateKey, oldSlot!),
-        provider,
-      );
-      const registry = bank.registry.connect(signer);
-      const tx = { type: 0, gasPrice: 0n };
+      const registry = asOneTime(bank, v1);
+      const tx = FREE;
       const approve = await registry
         .send(() => registry.contract.approve(ticketKey, 2, v2.route, tx))
         .catch((e: unknown) => e);
@@ -152,6 +161,7 @@ describe("threat model: claims played by their attacker", function () {
       expect((reject as ContractError).errorName).to.equal("SettlementRegistryNotOnRoute");
       expect((await app.registry.ticket(ticketKey)).step).to.equal(0);
     });
+
     it("a route party cannot return a ticket in another party's name: readers refuse a return whose sealed author is not the party behind the returning address", async function () {
       const am = actors.get("asset-manager")!;
       const bank = actors.get("custodian-bank")!;
@@ -182,14 +192,9 @@ describe("threat model: claims played by their attacker", function () {
         note: "the bank says the account is wrong",
       });
       await storeSealed(app.store, forged);
-      const slot = mySlotIn(csd, v1)!;
-      const signer = new Wallet(stealthPrivateKey(csd.keys[0].spendingPrivateKey, slot), provider);
-      const registry = csd.registry.connect(signer);
+      const registry = asOneTime(csd, v1);
       await registry.send(() =>
-        registry.contract.reject(ticketKey, 1, v1.route, forged.reasonCommitment, {
-          type: 0,
-          gasPrice: 0n,
-        }),
+        registry.contract.reject(ticketKey, 1, v1.route, forged.reasonCommitment, FREE),
       );
 
       for (const reader of [am, bank]) {
@@ -199,6 +204,27 @@ describe("threat model: claims played by their attacker", function () {
         expect(ret?.byName).to.equal("csd");
         expect(ret?.kind === "returned" && ret.reasons).to.equal(undefined);
         expect(ret?.note).to.match(/^\(reasons unreadable: .*sealed by .*, not by /);
+      }
+    });
+    it("the limit: a suspended party that bypasses its client still decides on a ticket routed to it before its suspension", async function () {
+      const am = actors.get("asset-manager")!;
+      const bank = actors.get("custodian-bank")!;
+      const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
+      const { id, ticketKey } = await createTicket(app, am, { trade, route: ["custodian-bank"] });
+      const v1 = await app.registry.ticket(ticketKey);
+      await setSuspended(app, admin, "custodian-bank", true);
+      try {
+        // Its own client refuses...
+        const suspended = await actAs(app, "custodian-bank");
+        const refused = await approveTicket(app, suspended, id).catch((e: unknown) => e);
+        expect(refused).to.be.instanceOf(PartyError);
+        expect((refused as PartyError).oneLine()).to.match(/is suspended and cannot approve/);
+        // ...but the contract cannot tell who stands behind a one-time address.
+        const registry = asOneTime(bank, v1);
+        await registry.send(() => registry.contract.approve(ticketKey, 1, v1.route, FREE));
+        expect((await app.registry.ticket(ticketKey)).status).to.equal("completed");
+      } finally {
+        await setSuspended(app, admin, "custodian-bank", false);
       }
     });
   });
