@@ -3,8 +3,10 @@
  * a ticket, a route party returning in another party's name, the operators of two parties' store
  * servers comparing their copies, and an attacker on the path between a reader and a store that
  * changes the answer. Each test asserts the property itself, so it fails when the defence goes.
- * One test pins a stated limit instead: what a suspended party can still do without its client.
+ * Two tests pin stated limits instead: what a suspended party can still do without its client,
+ * and what the reason commitment does not bind.
  */
+import { randomBytes } from "node:crypto";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -13,7 +15,7 @@ import { join } from "node:path";
 
 import { expect } from "chai";
 import Fastify, { type FastifyInstance } from "fastify";
-import { Wallet } from "ethers";
+import { Wallet, getBytes } from "ethers";
 import hre from "hardhat";
 
 import { actAs, createApp, type Actor, type App } from "../../lib/app/context.js";
@@ -21,6 +23,15 @@ import { createTicket } from "../../lib/app/create.js";
 import { mySlotIn } from "../../lib/app/inbox.js";
 import { admitParty, registerKey, setSuspended } from "../../lib/app/parties.js";
 import { approveTicket, rerouteTicket, showTicket } from "../../lib/app/tickets.js";
+import { merkleRoot } from "../../lib/crypto/merkle.js";
+import { locatorOf, pairKey, readToken } from "../../lib/crypto/read-token.js";
+import {
+  SET_SIZE,
+  decoyCiphertext,
+  joinEnvelope,
+  sealCiphertext,
+  sealProof,
+} from "../../lib/crypto/sealed-envelope.js";
 import { stealthPrivateKey } from "../../lib/crypto/stealth.js";
 import { fetchOwn } from "../../lib/delivery/replica.js";
 import { ContractError, PartyError, StoreError } from "../../lib/errors.js";
@@ -28,9 +39,10 @@ import { pushSetV2, type PushV2 } from "../../lib/store/read-protocol.js";
 import { ownerVerifier, storeV2Routes } from "../../lib/store/server-v2.js";
 import { SqliteEnvelopeStore } from "../../lib/store/sqlite.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
-import { openTicket } from "../../lib/ticket/open.js";
-import { sealReturn, storeSealed } from "../../lib/ticket/seal.js";
-import type { SealedTree } from "../../lib/ticket/envelope-tree.js";
+import { leafOf, type SealedTree } from "../../lib/ticket/envelope-tree.js";
+import { newTicketId } from "../../lib/ticket/id.js";
+import { openReturn, openTicket } from "../../lib/ticket/open.js";
+import { RETURN_FORMAT, sealReturn, storeSealed } from "../../lib/ticket/seal.js";
 import type { TestParty } from "../lib/fixtures.js";
 import { TICKET_KEY, keysOf, originator, route, ticketSet } from "../store-v2/helpers.js";
 
@@ -317,6 +329,70 @@ describe("threat model: claims played by their attacker", function () {
         await origin.close();
         sender.close();
       }
+    });
+  });
+
+  describe("what the reason commitment does not bind", function () {
+    it("the limit: a returning party can seal different reasons to different recipients under one reason commitment", async function () {
+      // A return set built by hand, as a dishonest author would: one seed and one root, but each
+      // recipient's ciphertext carries other reasons. Every recipient verifies only its own.
+      const [author, bank, csd] = route;
+      const ticketKey = TICKET_KEY;
+      const context = { kind: "return" as const, ticketKey, version: 1 };
+      const id = newTicketId();
+      const told = new Map([
+        [bank.address, "DDAT"],
+        [csd.address, "MONY"],
+      ]);
+      const real = [bank, csd].map((p) => {
+        const pair = pairKey(author.keys[0].privateKey, getBytes(p.keys.at(-1)!.publicKey));
+        const token = readToken(pair, context);
+        const body = {
+          format: RETURN_FORMAT,
+          id,
+          ticketKey,
+          version: 1,
+          author: author.address,
+          step: 0,
+          reasons: [{ qualifier: "NMAT", code: told.get(p.address)! }],
+        };
+        const binding = { ...context, recipient: p.address, role: "route" };
+        const ciphertext = sealCiphertext(getBytes(p.keys.at(-1)!.publicKey), { binding, body });
+        return { pair, token, locator: locatorOf(token), ciphertext };
+      });
+      const decoys = Array.from({ length: SET_SIZE - real.length }, () => ({
+        locator: randomBytes(16).toString("hex"),
+        ciphertext: decoyCiphertext(),
+      }));
+      const seed = randomBytes(32);
+      const leaves = [...real, ...decoys].map((e) => leafOf(seed, e.locator, e.ciphertext));
+      const proof = Buffer.concat([
+        seed,
+        ...[...leaves].sort().map((l) => Buffer.from(l.slice(2), "hex")),
+      ]);
+      const reasonCommitment = merkleRoot(leaves);
+      const entries = new Map(
+        real.map((r) => [
+          r.locator,
+          joinEnvelope(r.ciphertext, sealProof(r.pair, r.token, r.ciphertext, proof)),
+        ]),
+      );
+
+      const read = async (p: TestParty) =>
+        (
+          await openReturn({
+            store: (c) => entries.get(c.locator),
+            ticketKey,
+            version: 1,
+            me: { address: p.address, keys: p.keys },
+            authorPublicKeys: keysOf(author),
+            author: author.address,
+            reasonCommitment,
+          })
+        ).reasons.map((r) => r.code);
+      // Both verify against the same on-chain commitment, and read different reasons.
+      expect(await read(bank)).to.deep.equal(["DDAT"]);
+      expect(await read(csd)).to.deep.equal(["MONY"]);
     });
   });
 });
