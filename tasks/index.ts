@@ -5,6 +5,7 @@
 import { ArgumentType } from "hardhat/types/arguments";
 
 import { withCommon } from "./options.js";
+import { uiTask } from "./ui.js";
 
 const id = {
   name: "id",
@@ -145,4 +146,5 @@ export const settlementTasks = [
     })
     .setAction(() => import("./ticket-watch.js"))
     .build(),
+  uiTask,
 ];

@@ -1,0 +1,354 @@
+/**
+ * The dashboard port over today's `lib/app`: the only file of the dashboard that knows the use
+ * cases' signatures. Rewiring the dashboard to another library means rewriting this file.
+ *
+ * Where the registry cannot yet do what the port offers, this file says so in `capabilities`
+ * and checks what it can: a decision names the version the page showed, and is refused as
+ * stale when the chain has moved on (the registry itself does not yet bind approvals to a
+ * version, so a decision racing an amendment in the same block is not caught here).
+ */
+import { join } from "node:path";
+
+import type { Actor, App } from "../../lib/app/context.js";
+import {
+  amendTicket,
+  approveTicket,
+  cancelTicket,
+  createTicket,
+  locateForActor,
+  rejectTicket,
+  showTicket,
+  type TicketView,
+} from "../../lib/app/tickets.js";
+import { listTickets, pollOnce } from "../../lib/app/watch.js";
+import {
+  ChainError,
+  ContractError,
+  InputError,
+  NotAPartyError,
+  PartyError,
+  SettlementError,
+  StoreError,
+  TicketValidationError,
+} from "../../lib/errors.js";
+import { parseReason, QUALIFIERS, REASON_CODES, type Qualifier } from "../../lib/reasons.js";
+import { parseJsonText } from "../../lib/ticket/file.js";
+import { parseTrade, type Trade } from "../../lib/ticket/schema.js";
+import {
+  PortError,
+  type ActionOutcome,
+  type DashboardPort,
+  type DirectoryEntry,
+  type HistoryItem,
+  type InboxItem,
+  type PartyRef,
+  type ReasonView,
+  type TicketDetail,
+  type TicketStatus,
+} from "./port.js";
+
+export interface AdapterOptions {
+  /** Polling interval of the live stream in ms (default 500: under the 1-second block period). */
+  pollMs?: number;
+}
+
+const ref = (p: { name: string; address: string }): PartyRef => ({
+  name: p.name,
+  address: p.address,
+});
+
+/** `path: message` lines of a validation error, grouped by field path. */
+function fieldsOf(issues: readonly string[]): Record<string, string[]> {
+  const fields: Record<string, string[]> = {};
+  for (const line of issues) {
+    const at = line.indexOf(": ");
+    const field = at < 0 ? "ticket" : line.slice(0, at);
+    (fields[field] ??= []).push(at < 0 ? line : line.slice(at + 2));
+  }
+  return fields;
+}
+
+/** The library's typed errors as the port's kinds; anything else is a bug and is rethrown. */
+export function toPortError(error: unknown): unknown {
+  if (error instanceof PortError || !(error instanceof SettlementError)) return error;
+  const message = error.oneLine();
+  if (error instanceof TicketValidationError)
+    return new PortError("invalid", error.shortMessage, fieldsOf(error.issues), error.hint);
+  if (error instanceof NotAPartyError) return new PortError("not-a-party", error.shortMessage);
+  if (error instanceof InputError) {
+    if (error.shortMessage.startsWith("unknown ticket"))
+      return new PortError("not-found", error.shortMessage, {}, error.hint);
+    // Option-named messages (`--route is empty`) concern the form field of the same name.
+    const option = /^--([a-z]+)/.exec(error.shortMessage)?.[1];
+    return new PortError("invalid", message, option === undefined ? {} : { [option]: [message] });
+  }
+  if (error instanceof PartyError || error instanceof ContractError)
+    return new PortError("not-allowed", message);
+  if (error instanceof ChainError || error instanceof StoreError)
+    return new PortError("unavailable", message, {}, error.hint);
+  return new PortError("invalid", message);
+}
+
+async function mapped<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    throw toPortError(error);
+  }
+}
+
+function historyOf(view: TicketView): HistoryItem[] {
+  return view.history.map((h) => {
+    const by = "by" in h ? { name: h.byName ?? h.by, address: h.by } : undefined;
+    const item: HistoryItem = { kind: h.kind, version: h.version, block: h.block, tx: h.tx, by };
+    if (h.kind === "approved") item.step = h.step + 1;
+    if (h.kind === "returned") {
+      item.step = h.step + 1;
+      item.reasons = [{ qualifier: h.qualifier, code: h.reason, meaning: h.meaning }];
+      if (h.note !== undefined) item.note = h.note;
+    }
+    return item;
+  });
+}
+
+function detailOf(view: TicketView, me: string): TicketDetail {
+  const status = view.status as TicketStatus;
+  const originator = view.originator.address === me;
+  const myTurn = status === "open" && view.waitingFor?.address === me;
+  return {
+    id: view.id,
+    version: view.version,
+    status,
+    myRole: view.myRole,
+    originator: ref(view.originator),
+    route: view.route.map((s) => ({ step: s.step + 1, party: ref(s.party), state: s.state })),
+    waitingFor: view.waitingFor === undefined ? undefined : ref(view.waitingFor),
+    trade: view.trade as unknown as Record<string, unknown>,
+    verified: true,
+    history: historyOf(view),
+    allowed: {
+      approve: myTurn,
+      reject: myTurn,
+      amend: originator && status === "returned",
+      reroute: false,
+      cancel: originator && (status === "open" || status === "returned"),
+    },
+  };
+}
+
+function inboxItemOf(detail: TicketDetail, myStep: number | undefined): InboxItem {
+  const t = detail.trade as unknown as Trade;
+  const last = detail.history[detail.history.length - 1];
+  return {
+    id: detail.id,
+    version: detail.version,
+    status: detail.status,
+    myRole: detail.myRole === "originator" ? "originator" : "approver",
+    myStep,
+    myTurn: detail.allowed.approve,
+    waitingFor: detail.waitingFor,
+    isin: t.isin,
+    instrumentDescription: t.instrumentDescription,
+    direction: t.direction,
+    quantity: t.quantity,
+    settlementAmount: t.settlementAmount,
+    tradeDate: t.tradeDate,
+    settlementDate: t.settlementDate,
+    deliveringAgent: t.deliveringAgent,
+    receivingAgent: t.receivingAgent,
+    senderReference: t.senderReference,
+    commonReference: t.commonReference,
+    lastEvent:
+      last === undefined ? undefined : { kind: last.kind, block: last.block, by: last.by?.name },
+  };
+}
+
+export function createAdapter(app: App, actor: Actor, options: AdapterOptions = {}): DashboardPort {
+  const me = actor.party.address;
+  // One state change at a time: the party's signer has one nonce sequence.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(body: () => Promise<T>): Promise<T> => {
+    const run = queue.then(() => mapped(body));
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  /** Refuses a decision taken on a page that shows another version than the chain holds. */
+  const current = async (id: string, version: number) => {
+    const { key } = await locateForActor(app, actor, id);
+    const onChain = await app.registry.ticket(key);
+    if (onChain.version !== version) {
+      throw new PortError(
+        "stale",
+        `ticket ${id} is now version ${onChain.version}; you were looking at version ${version}`,
+        {},
+        "reload the ticket and decide on what it says now",
+      );
+    }
+    return onChain;
+  };
+  const outcome = (r: { id: string; version: number; status: string; next?: PartyRef }) => ({
+    id: r.id,
+    version: r.version,
+    status: r.status as TicketStatus,
+    next: r.next === undefined ? undefined : ref(r.next),
+  });
+  const parseTradeInput = (trade: unknown): Trade => {
+    try {
+      return parseTrade(trade);
+    } catch (error) {
+      throw toPortError(error);
+    }
+  };
+  // The live stream keeps its own cursor and inbox cache beside the CLI's, so that a
+  // `ticket:watch` running at the same time still receives every notice itself.
+  const follower: Actor = { ...actor, stateDir: join(actor.stateDir, "dashboard") };
+
+  return {
+    me: ref(actor.party),
+    capabilities: { reroute: false, maxReasons: 1, versionBoundOnChain: false, uploads: ["json"] },
+
+    reasonCodes(): ReasonView[] {
+      return (Object.keys(QUALIFIERS) as Qualifier[]).flatMap((qualifier) =>
+        Object.entries(REASON_CODES[qualifier]).map(([code, meaning]) => ({
+          qualifier,
+          code,
+          meaning,
+        })),
+      );
+    },
+
+    directory: () =>
+      mapped(async (): Promise<DirectoryEntry[]> =>
+        (await app.registry.listParties()).map((p) => ({
+          ...ref(p),
+          keyVersion: p.keyVersion,
+          suspended: p.suspended,
+        })),
+      ),
+
+    inbox: () =>
+      mapped(async () => {
+        const rows = await listTickets(app, actor, "all");
+        const items = await Promise.all(
+          rows
+            .filter((r) => r.id !== undefined)
+            .map(async (r) => {
+              const view = await showTicket(app, actor, r.id!);
+              const mine = view.route.find((s) => s.party.address === me);
+              return inboxItemOf(detailOf(view, me), mine === undefined ? undefined : mine.step + 1);
+            }),
+        );
+        return items;
+      }),
+
+    ticket: (id) => mapped(async () => detailOf(await showTicket(app, actor, id), me)),
+
+    validate(trade) {
+      try {
+        parseTrade(trade);
+        return {};
+      } catch (error) {
+        if (error instanceof TicketValidationError) return fieldsOf(error.issues);
+        throw error;
+      }
+    },
+
+    readUpload(name, text) {
+      if (!name.toLowerCase().endsWith(".json")) {
+        const message = `${name}: only ticket JSON files can be read here`;
+        throw new PortError("invalid", message, { file: [message] });
+      }
+      let json: unknown;
+      try {
+        json = parseJsonText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, name);
+      } catch (error) {
+        const message = (error as SettlementError).shortMessage;
+        throw new PortError("invalid", message, { file: [message] });
+      }
+      if (typeof json !== "object" || json === null || Array.isArray(json)) {
+        const message = `${name}: a ticket file holds one JSON object`;
+        throw new PortError("invalid", message, { file: [message] });
+      }
+      return json as Record<string, unknown>;
+    },
+
+    create: (trade, route) =>
+      serial(async () => {
+        const parsed = parseTradeInput(trade);
+        const result = await createTicket(app, actor, { trade: parsed, route });
+        return {
+          id: result.id,
+          version: result.version,
+          status: "open",
+          next: ref(result.notified[0]),
+        } satisfies ActionOutcome;
+      }),
+
+    approve: (id, version) =>
+      serial(async () => {
+        await current(id, version);
+        return outcome(await approveTicket(app, actor, id));
+      }),
+
+    reject: (id, version, reasons, note) =>
+      serial(async () => {
+        if (reasons.length === 0)
+          throw new PortError("invalid", "choose a reason", { reasons: ["choose a reason"] });
+        if (reasons.length > 1) {
+          const message = `this registry records one reason per return, not ${reasons.length}`;
+          throw new PortError("invalid", message, { reasons: [message] });
+        }
+        try {
+          parseReason(reasons[0]);
+        } catch (error) {
+          const e = error as SettlementError;
+          throw new PortError("invalid", e.oneLine(), { reasons: [e.oneLine()] });
+        }
+        await current(id, version);
+        return outcome(await rejectTicket(app, actor, id, { reason: reasons[0], note }));
+      }),
+
+    amend: (id, version, trade) =>
+      serial(async () => {
+        const parsed = parseTradeInput(trade);
+        await current(id, version);
+        return outcome(await amendTicket(app, actor, id, parsed));
+      }),
+
+    reroute: async (id) => {
+      throw new PortError(
+        "not-allowed",
+        `the route of ${id} cannot be changed on this registry`,
+        {},
+        "cancel the ticket and create a new one with the new route",
+      );
+    },
+
+    cancel: (id, version) =>
+      serial(async () => {
+        const onChain = await current(id, version);
+        if (onChain.originator !== me)
+          throw new PortError("not-allowed", `only the originator may cancel ticket ${id}`);
+        return outcome(await cancelTicket(app, actor, id));
+      }),
+
+    async follow(onEvent, onHealth, signal) {
+      const interval = options.pollMs ?? 500;
+      let healthy: boolean | undefined;
+      while (!signal.aborted) {
+        try {
+          await pollOnce(app, follower, (n) =>
+            onEvent({ cursor: `${n.block}.${n.logIndex}`, kind: n.kind, id: n.id, text: n.text }),
+          );
+          if (healthy !== true) onHealth({ ok: true });
+          healthy = true;
+        } catch (error) {
+          const e = toPortError(error);
+          onHealth({ ok: false, message: e instanceof Error ? e.message : String(e) });
+          healthy = false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, interval));
+      }
+    },
+  };
+}
