@@ -95,6 +95,7 @@ async function start(): Promise<void> {
   const root = document.getElementById("root")!;
   try {
     const session = await get<Session>("/api/session");
+    root.textContent = "";
     render(html`<${Shell} session=${session} />`, root);
   } catch (error) {
     root.textContent = `This dashboard cannot start: ${(error as Error).message}`;

@@ -93,8 +93,12 @@ function Actions({ t, session, done }: { t: TicketDetail; session: Session; done
     }
   };
   const a = t.allowed;
+  const result =
+    message === undefined
+      ? ""
+      : html`<p role="status" data-testid="action-result" class=${message.ok ? "success" : "error"}>${message.text}</p>`;
   if (!a.approve && !a.reject && !a.amend && !a.cancel && !a.reroute) {
-    return html`<p data-testid="no-actions">Nothing for you to do on this ticket now.</p>`;
+    return html`<p data-testid="no-actions">Nothing for you to do on this ticket now.</p>${result}`;
   }
   const several = session.capabilities.maxReasons > 1;
   const byQualifier = new Map<string, typeof session.reasons>();
@@ -122,7 +126,7 @@ function Actions({ t, session, done }: { t: TicketDetail; session: Session; done
       : ""}
     ${a.amend ? html`<a class="button" href=${`#/ticket/${t.id}/amend`}>Amend and resubmit</a>` : ""}
     ${a.cancel ? html`<button type="button" disabled=${busy} onClick=${() => confirm(`Cancel ticket ${t.id}?`) && act("cancel", {})}>Cancel ticket</button>` : ""}
-    ${message === undefined ? "" : html`<p role="status" data-testid="action-result" class=${message.ok ? "success" : "error"}>${message.text}</p>`}
+    ${result}
   </section>`;
 }
 

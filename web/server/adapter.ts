@@ -7,6 +7,7 @@
  * stale when the chain has moved on (the registry itself does not yet bind approvals to a
  * version, so a decision racing an amendment in the same block is not caught here).
  */
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 
 import type { Actor, App } from "../../lib/app/context.js";
@@ -335,6 +336,7 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
     async follow(onEvent, onHealth, signal) {
       const interval = options.pollMs ?? 500;
       let healthy: boolean | undefined;
+      await mkdir(follower.stateDir, { recursive: true });
       while (!signal.aborted) {
         try {
           await pollOnce(app, follower, (n) =>

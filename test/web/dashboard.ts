@@ -1,0 +1,294 @@
+/**
+ * The dashboard in a real browser: the mission scenario on five parties' own dashboards, one
+ * browser context each, against anvil with a one-second block period; then bad input, and a
+ * node outage. Screenshots of the acting party's screen and of the CSD's screen at each step go
+ * to docs/screenshots/.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+
+import { expect } from "chai";
+import type { Browser, Page } from "playwright-core";
+
+import { startAnvil, type AnvilNode } from "../helpers/anvil.js";
+import {
+  EXAMPLE,
+  PARTIES,
+  eventually,
+  ROOT,
+  Session,
+  privnetEnv,
+  privnetRuntime,
+  removeDir,
+  tempDir,
+  type PartyName,
+} from "../tasks/cli.js";
+import { startPartyDashboards, type PartyDashboards } from "../../web/server/launch.js";
+import {
+  launchBrowser,
+  partyContext,
+  statusWithHost,
+  switchableEndpoint,
+  type SwitchableEndpoint,
+} from "./helpers.js";
+
+const SHOTS = path.join(ROOT, "docs", "screenshots");
+const LIVE_MS = 2_000;
+/** Slack for this shared machine on top of the 2 s the dashboard promises. */
+const LIVE_LIMIT_MS = LIVE_MS + 3_000;
+
+describe("dashboard in the browser", function () {
+  this.timeout(300_000);
+  let node: AnvilNode | undefined;
+  let endpoint: SwitchableEndpoint | undefined;
+  let dataDir: string | undefined;
+  let deploymentId: string | undefined;
+  let dashboards: PartyDashboards | undefined;
+  let browser: Browser | undefined;
+  const savedEnv: Record<string, string | undefined> = {};
+  const pages = {} as Record<PartyName, Page>;
+  const foreign: string[] = [];
+  let id = "";
+
+  const origin = (p: PartyName) => dashboards!.byName[p].origin;
+  const shot = async (n: string, operator: PartyName) => {
+    await pages[operator].screenshot({ path: path.join(SHOTS, `${n}-operator-${operator}.png`) });
+    await pages.csd.screenshot({ path: path.join(SHOTS, `${n}-csd.png`) });
+  };
+  const openTicket = async (p: PartyName) => {
+    await pages[p].goto(`${origin(p)}/#/ticket/${id}`);
+    await pages[p].getByTestId("status").or(pages[p].getByTestId("not-a-party")).waitFor();
+  };
+  const token = (p: PartyName) =>
+    pages[p].locator('meta[name="session-token"]').getAttribute("content") as Promise<string>;
+  /** Fills the New ticket form from the example file, as a user's upload does. */
+  const upload = async (page: Page) => {
+    await page.locator("#f-file").setInputFiles(EXAMPLE);
+    await eventually("the form filled from the file", async () =>
+      (await page.locator("#f-isin").inputValue()) === "" ? undefined : true,
+    );
+  };
+  /** The ticket as the party's own API returns it (status, version). */
+  const state = async (p: PartyName) => {
+    const r = await pages[p].request.get(`${origin(p)}/api/tickets/${id}`);
+    const body = await r.json();
+    return `${body.status} v${body.version}`;
+  };
+
+  before(async function () {
+    node = await startAnvil({ genesis: true, blockTime: 1 });
+    endpoint = await switchableEndpoint(node.url);
+    dataDir = await tempDir("web");
+    deploymentId = `test-web-${randomBytes(4).toString("hex")}`;
+    const env = privnetEnv([endpoint.url]);
+    const deployed = await new Session(env, dataDir, "").ok<{ address: string }>(
+      "registry:deploy",
+      { deploymentId, json: true },
+      "task",
+    );
+    const session = new Session(env, dataDir, deployed.value.address);
+    await session.setUpParties("task");
+    // The dashboards read their keys from the environment, as `npx hardhat ui` does.
+    for (const [k, v] of Object.entries(env)) {
+      savedEnv[k] = process.env[k];
+      process.env[k] = v;
+    }
+    dashboards = await startPartyDashboards(await privnetRuntime(env), {
+      parties: Object.keys(PARTIES),
+      dataDir,
+      registry: deployed.value.address,
+      pollMs: 300,
+    });
+    browser = await launchBrowser();
+    for (const p of Object.keys(PARTIES) as PartyName[]) {
+      const party = await partyContext(browser, origin(p));
+      pages[p] = party.page;
+      foreign.push(...party.foreign);
+      await party.page.goto(dashboards.byName[p].url);
+      await party.page.getByTestId("me").waitFor();
+    }
+    await mkdir(SHOTS, { recursive: true });
+  });
+
+  after(async function () {
+    await browser?.close();
+    await dashboards?.close();
+    await endpoint?.close();
+    await node?.stop();
+    for (const [k, v] of Object.entries(savedEnv)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    if (deploymentId !== undefined)
+      await rm(path.join(ROOT, "ignition", "deployments", deploymentId), {
+        recursive: true,
+        force: true,
+      });
+    await removeDir(dataDir);
+  });
+
+  it("acts out the scenario on each party's own screen, live", async function () {
+    const am = pages["asset-manager"];
+    const csd = pages.csd;
+
+    // 1. The asset manager fills the form from a ticket file and picks the route.
+    await am.goto(`${origin("asset-manager")}/#/new`);
+    await upload(am);
+    expect(await am.locator("#f-isin").inputValue()).to.equal("JP3633400001");
+    for (const [i, p] of ["custodian-bank", "securities-firm", "csd"].entries())
+      await am.locator(`#route-${i}`).selectOption(p);
+    await csd.goto(`${origin("csd")}/#/`);
+    await csd.getByTestId("inbox-empty").waitFor();
+    await am.getByRole("button", { name: "Register the ticket" }).click();
+    await am.getByTestId("status").waitFor({ timeout: 60_000 });
+    id = decodeURIComponent(am.url().split("/ticket/")[1]);
+    expect(id).to.match(/^T-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+
+    // 2. The CSD's inbox shows it without a reload; the CSD opens it and reads the trade.
+    const row = csd.locator(`[data-testid="inbox-row"][data-id="${id}"]`);
+    await row.waitFor({ timeout: LIVE_LIMIT_MS + 5_000 });
+    expect(await row.innerText()).to.include("JP3633400001");
+    await shot("01-created", "asset-manager");
+    await row.getByRole("link", { name: id }).click();
+    await csd.getByTestId("trade").waitFor();
+    expect(await csd.getByTestId("trade").innerText()).to.include("JP3633400001");
+    expect(await csd.getByTestId("route").innerText()).to.match(/custodian-bank[\s\S]*securities-firm[\s\S]*csd/);
+    expect(await csd.getByTestId("no-actions").isVisible()).to.equal(true);
+    await shot("02-csd-reads", "csd");
+
+    // 3. Two OKs; each appears on the CSD's open page within the promised time.
+    for (const [step, p] of (["custodian-bank", "securities-firm"] as const).entries()) {
+      await openTicket(p);
+      await pages[p].getByRole("button", { name: /^OK/ }).click();
+      await pages[p].getByTestId("action-result").waitFor({ timeout: 60_000 });
+      const started = Date.now();
+      await csd
+        .locator(`[data-testid="route"] li[data-state="approved"]`)
+        .nth(step)
+        .waitFor({ timeout: LIVE_LIMIT_MS });
+      const took = Date.now() - started;
+      expect(took, `${p}'s OK on the CSD's page`).to.be.below(LIVE_LIMIT_MS);
+      await shot(`0${3 + step}-${p}-ok`, p);
+    }
+    await csd.getByRole("button", { name: /^OK/ }).waitFor({ timeout: LIVE_LIMIT_MS });
+    expect(await csd.getByTestId("live").innerText()).to.include("approved by securities-firm");
+
+    // 4. The CSD returns it with a reason; the securities firm's open page shows why.
+    const sf = pages["securities-firm"];
+    await csd.getByLabel("Reason (ISO code and meaning)").selectOption("NMAT/DDAT");
+    await csd.getByLabel(/^Note/).fill("CSD record says settlement on 2024-05-16");
+    await csd.getByRole("button", { name: /^NG/ }).click();
+    await csd.getByTestId("action-result").waitFor({ timeout: 60_000 });
+    await sf.getByText("returned", { exact: true }).first().waitFor({ timeout: LIVE_LIMIT_MS });
+    await sf.getByTestId("history").getByText("settlement date differs").waitFor({ timeout: LIVE_LIMIT_MS });
+    expect(await sf.getByTestId("history").innerText()).to.include("CSD record says settlement on 2024-05-16");
+    expect(await sf.getByTestId("route").innerText()).to.include("NMAT/DDAT settlement date differs");
+    await shot("05-csd-ng", "csd");
+    await sf.screenshot({ path: path.join(SHOTS, "05-securities-firm-sees-return.png") });
+
+    // 5. The outsider: its inbox is empty and the ticket says nothing but one line.
+    const outsider = pages.outsider;
+    await outsider.goto(`${origin("outsider")}/#/`);
+    await outsider.getByTestId("inbox-empty").waitFor();
+    await openTicket("outsider");
+    const text = await outsider.locator("main").innerText();
+    expect(text).to.include("not a party to this ticket");
+    for (const secret of ["JP3633400001", "returned", "csd", "DDAT", "custodian"])
+      expect(text).not.to.include(secret);
+    await outsider.screenshot({ path: path.join(SHOTS, "06-outsider.png") });
+
+    // 6. The asset manager amends; the route approves version 2; it completes.
+    await am.goto(`${origin("asset-manager")}/#/ticket/${id}`);
+    await am.getByRole("link", { name: "Amend and resubmit" }).click();
+    await am.locator("#f-settlementDate").waitFor();
+    await eventually("the form filled with version 1", async () =>
+      (await am.locator("#f-isin").inputValue()) === "" ? undefined : true,
+    );
+    await am.locator("#f-settlementDate").fill("2024-05-16");
+    await am.getByRole("button", { name: "Resubmit as a new version" }).click();
+    await am.getByText("version 2").first().waitFor({ timeout: 60_000 });
+    for (const p of ["custodian-bank", "securities-firm", "csd"] as const) {
+      await openTicket(p);
+      await pages[p].getByRole("button", { name: "OK — approve version 2" }).click();
+      await pages[p].getByTestId("action-result").waitFor({ timeout: 60_000 });
+    }
+    await am.getByTestId("status").getByText("completed").waitFor({ timeout: LIVE_LIMIT_MS });
+    await csd.getByTestId("status").getByText("completed").waitFor({ timeout: LIVE_LIMIT_MS });
+    expect(await csd.getByTestId("trade").innerText()).to.include("2024-05-16");
+    await shot("07-completed", "asset-manager");
+    expect(foreign, "requests beyond the party's own server").to.deep.equal([]);
+  });
+
+  it("refuses requests without token, from another origin, for another's ticket, or malformed", async function () {
+    const p: PartyName = "asset-manager";
+    const api = pages[p].request;
+    const url = `${origin(p)}/api/tickets/${id}/cancel`;
+    const before = await state(p);
+    const good = { origin: origin(p), "x-session-token": await token(p) };
+    const refusals: Array<[string, Promise<{ status(): number; json(): Promise<unknown> }>, number]> = [
+      ["no token", api.post(url, { data: { version: 2 }, headers: { origin: origin(p) } }), 403],
+      ["foreign origin", api.post(url, { data: { version: 2 }, headers: { ...good, origin: "http://evil.example" } }), 403],
+      ["no origin", api.post(url, { data: { version: 2 }, headers: { "x-session-token": good["x-session-token"] } }), 403],
+      ["malformed JSON", api.post(url, { data: "{version:", headers: { ...good, "content-type": "application/json" } }), 400],
+      ["bad version", api.post(url, { data: { version: "two" }, headers: good }), 400],
+      ["not JSON", api.post(url, { data: "version=2", headers: { ...good, "content-type": "text/plain" } }), 400],
+      ["stale version", api.post(`${origin(p)}/api/tickets/${id}/approve`, { data: { version: 1 }, headers: good }), 409],
+    ];
+    for (const [what, response, status] of refusals) expect((await response).status(), what).to.equal(status);
+    // No session at all, and a foreign Host (DNS rebinding).
+    expect((await fetch(`${origin(p)}/api/inbox`)).status).to.equal(401);
+    expect(await statusWithHost(`${origin(p)}/api/inbox`, "evil.example")).to.equal(421);
+    expect(await state(p)).to.equal(before);
+
+    // Another party's ticket: one line, nothing else.
+    const outsider = await pages.outsider.request.get(`${origin("outsider")}/api/tickets/${id}`);
+    expect(outsider.status()).to.equal(403);
+    const body = JSON.stringify(await outsider.json());
+    expect(body).to.include("not a party to this ticket");
+    expect(body).not.to.match(/JP3633400001|csd|completed|version/);
+    const cancel = await pages.outsider.request.post(`${origin("outsider")}/api/tickets/${id}/cancel`, {
+      data: { version: 2 },
+      headers: { origin: origin("outsider"), "x-session-token": await token("outsider") },
+    });
+    expect(cancel.status()).to.equal(403);
+    expect(await state(p)).to.equal(before);
+  });
+
+  it("shows each field problem on its field, in the CLI's words, and sends nothing", async function () {
+    const am = pages["asset-manager"];
+    const inboxBefore = await (await am.request.get(`${origin("asset-manager")}/api/inbox`)).json();
+    await am.goto(`${origin("asset-manager")}/#/new`);
+    await upload(am);
+    await am.locator("#f-isin").fill("JP3633400000");
+    await am.locator("#f-settlementAmount-currency").fill("JPX");
+    await am.getByRole("button", { name: "Register the ticket" }).click();
+    await am.getByTestId("form-error").waitFor();
+    expect(await am.locator("#f-isin-error").innerText()).to.equal('"JP3633400000" fails its check digit');
+    expect(await am.locator("#f-settlementAmount-currency-error").innerText()).to.equal(
+      '"JPX" is not an ISO 4217 currency code',
+    );
+    expect(await am.locator("#route-error").innerText()).to.equal("--route is empty");
+    expect(await am.locator("#f-isin").getAttribute("aria-invalid")).to.equal("true");
+    const focused = await am
+      .locator("#f-isin")
+      .evaluate((el) => (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement === el);
+    expect(focused, "focus on the first field to correct").to.equal(true);
+    await am.screenshot({ path: path.join(SHOTS, "08-field-errors.png") });
+    const inboxAfter = await (await am.request.get(`${origin("asset-manager")}/api/inbox`)).json();
+    expect(inboxAfter.length).to.equal(inboxBefore.length);
+  });
+
+  it("shows a banner while the node is down and recovers by itself", async function () {
+    const csd = pages.csd;
+    await csd.goto(`${origin("csd")}/#/`);
+    await csd.getByTestId("inbox-row").first().waitFor();
+    endpoint!.down();
+    await csd.getByTestId("banner").waitFor({ state: "visible", timeout: 30_000 });
+    expect(await csd.getByTestId("banner").innerText()).to.include("cannot be reached");
+    await csd.screenshot({ path: path.join(SHOTS, "09-node-down.png") });
+    endpoint!.up();
+    await csd.getByTestId("banner").waitFor({ state: "hidden", timeout: 30_000 });
+    await csd.getByTestId("inbox-row").first().waitFor();
+  });
+});
