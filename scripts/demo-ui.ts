@@ -28,7 +28,9 @@ const ROOT = hre.config.paths.root;
 const PARTIES = ["asset-manager", "custodian-bank", "securities-firm", "csd", "outsider"];
 const ROUTE = "custodian-bank,securities-firm,csd";
 /** anvil's public development mnemonic: test keys only, never funded on a real chain. */
-const DEV_MNEMONIC = Mnemonic.fromPhrase("test test test test test test test test test test test junk");
+const DEV_MNEMONIC = Mnemonic.fromPhrase(
+  "test test test test test test test test test test test junk",
+);
 const devKey = (i: number) => HDNodeWallet.fromMnemonic(DEV_MNEMONIC, `m/44'/60'/0'/0/${i}`);
 
 function freePort(): Promise<number> {
@@ -37,7 +39,9 @@ function freePort(): Promise<number> {
     probe.once("error", reject);
     probe.listen(0, "127.0.0.1", () => {
       const address = probe.address();
-      probe.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+      probe.close(() =>
+        resolve(typeof address === "object" && address !== null ? address.port : 0),
+      );
     });
   });
 }
@@ -54,9 +58,23 @@ async function startChain(port: number): Promise<() => void> {
   );
   const child = spawn(
     binary,
-    ["--host", "127.0.0.1", "--port", String(port), "--block-time", "1", "--hardfork", "london",
-     "--gas-price", "0", "--base-fee", "0", "--disable-min-priority-fee",
-     "--init", join(ROOT, "chains", "besu-genesis.json")],
+    [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--block-time",
+      "1",
+      "--hardfork",
+      "london",
+      "--gas-price",
+      "0",
+      "--base-fee",
+      "0",
+      "--disable-min-priority-fee",
+      "--init",
+      join(ROOT, "chains", "besu-genesis.json"),
+    ],
     { stdio: "ignore" },
   );
   const stop = () => {
@@ -68,7 +86,10 @@ async function startChain(port: number): Promise<() => void> {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
-    }).then(() => true, () => false);
+    }).then(
+      () => true,
+      () => false,
+    );
     if (up) return stop;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -86,7 +107,9 @@ async function main(): Promise<void> {
   const deploymentId = `demo-ui-${port}`;
   process.env.SR_PRIVNET_RPC_URL = `http://127.0.0.1:${port}`;
   process.env.SR_PRIVNET_ADMIN_KEY = devKey(0).privateKey;
-  PARTIES.forEach((name, i) => (process.env[partyKeyVariable("privnet", name)] = devKey(i + 1).privateKey));
+  PARTIES.forEach(
+    (name, i) => (process.env[partyKeyVariable("privnet", name)] = devKey(i + 1).privateKey),
+  );
   const privnet = await createHardhatRuntimeEnvironment(
     userConfig,
     { network: "privnet", config: join(ROOT, "hardhat.config.ts") },
@@ -144,10 +167,17 @@ async function main(): Promise<void> {
       reason: "DDAT",
       note: "2024-05-15 is not a settlement day for this market; please resubmit for 2024-05-16.",
     });
-    console.log(`\n  the outsider opens ${url("outsider").split("?")[0]}#/ticket/${id}: "not a party to this ticket"`);
+    console.log(
+      `\n  the outsider opens ${url("outsider").split("?")[0]}#/ticket/${id}: "not a party to this ticket"`,
+    );
     const amended = join(dataDir, "amended-ticket.json");
-    const original = JSON.parse(await readFile(join(ROOT, "examples", "dvp-japanese-equity-buy.json"), "utf8"));
-    await writeFile(amended, JSON.stringify({ ...original, settlementDate: "2024-05-16" }, null, 2));
+    const original = JSON.parse(
+      await readFile(join(ROOT, "examples", "dvp-japanese-equity-buy.json"), "utf8"),
+    );
+    await writeFile(
+      amended,
+      JSON.stringify({ ...original, settlementDate: "2024-05-16" }, null, 2),
+    );
     await step("the asset manager amends the settlement date", "ticket:amend", {
       as: "asset-manager",
       id,
@@ -163,9 +193,14 @@ async function main(): Promise<void> {
   if (process.env.SR_DEMO_DRIVE === "1") {
     await drive();
   } else if (process.stdin.isTTY) {
-    console.log("  Press Enter to run the scripted scenario, or act in the browsers; Ctrl-C to stop.");
+    console.log(
+      "  Press Enter to run the scripted scenario, or act in the browsers; Ctrl-C to stop.",
+    );
     const lines = createInterface({ input: process.stdin });
-    lines.once("line", () => void drive().catch((e) => console.error(`error: ${describeError(e)}`)));
+    lines.once(
+      "line",
+      () => void drive().catch((e) => console.error(`error: ${describeError(e)}`)),
+    );
   }
   await new Promise<void>(() => undefined);
 }

@@ -153,7 +153,9 @@ describe("dashboard in the browser", function () {
     await row.getByRole("link", { name: id }).click();
     await csd.getByTestId("trade").waitFor();
     expect(await csd.getByTestId("trade").innerText()).to.include("JP3633400001");
-    expect(await csd.getByTestId("route").innerText()).to.match(/custodian-bank[\s\S]*securities-firm[\s\S]*csd/);
+    expect(await csd.getByTestId("route").innerText()).to.match(
+      /custodian-bank[\s\S]*securities-firm[\s\S]*csd/,
+    );
     expect(await csd.getByTestId("no-actions").isVisible()).to.equal(true);
     await shot("02-csd-reads", "csd");
 
@@ -181,9 +183,16 @@ describe("dashboard in the browser", function () {
     await csd.getByRole("button", { name: /^NG/ }).click();
     await csd.getByTestId("action-result").waitFor({ timeout: 60_000 });
     await sf.getByText("returned", { exact: true }).first().waitFor({ timeout: LIVE_LIMIT_MS });
-    await sf.getByTestId("history").getByText("settlement date differs").waitFor({ timeout: LIVE_LIMIT_MS });
-    expect(await sf.getByTestId("history").innerText()).to.include("CSD record says settlement on 2024-05-16");
-    expect(await sf.getByTestId("route").innerText()).to.include("NMAT/DDAT settlement date differs");
+    await sf
+      .getByTestId("history")
+      .getByText("settlement date differs")
+      .waitFor({ timeout: LIVE_LIMIT_MS });
+    expect(await sf.getByTestId("history").innerText()).to.include(
+      "CSD record says settlement on 2024-05-16",
+    );
+    expect(await sf.getByTestId("route").innerText()).to.include(
+      "NMAT/DDAT settlement date differs",
+    );
     await shot("05-csd-ng", "csd");
     await sf.screenshot({ path: path.join(SHOTS, "05-securities-firm-sees-return.png") });
 
@@ -226,16 +235,48 @@ describe("dashboard in the browser", function () {
     const url = `${origin(p)}/api/tickets/${id}/cancel`;
     const before = await state(p);
     const good = { origin: origin(p), "x-session-token": await token(p) };
-    const refusals: Array<[string, Promise<{ status(): number; json(): Promise<unknown> }>, number]> = [
+    const refusals: Array<
+      [string, Promise<{ status(): number; json(): Promise<unknown> }>, number]
+    > = [
       ["no token", api.post(url, { data: { version: 2 }, headers: { origin: origin(p) } }), 403],
-      ["foreign origin", api.post(url, { data: { version: 2 }, headers: { ...good, origin: "http://evil.example" } }), 403],
-      ["no origin", api.post(url, { data: { version: 2 }, headers: { "x-session-token": good["x-session-token"] } }), 403],
-      ["malformed JSON", api.post(url, { data: "{version:", headers: { ...good, "content-type": "application/json" } }), 400],
+      [
+        "foreign origin",
+        api.post(url, {
+          data: { version: 2 },
+          headers: { ...good, origin: "http://evil.example" },
+        }),
+        403,
+      ],
+      [
+        "no origin",
+        api.post(url, {
+          data: { version: 2 },
+          headers: { "x-session-token": good["x-session-token"] },
+        }),
+        403,
+      ],
+      [
+        "malformed JSON",
+        api.post(url, {
+          data: "{version:",
+          headers: { ...good, "content-type": "application/json" },
+        }),
+        400,
+      ],
       ["bad version", api.post(url, { data: { version: "two" }, headers: good }), 400],
-      ["not JSON", api.post(url, { data: "version=2", headers: { ...good, "content-type": "text/plain" } }), 400],
-      ["stale version", api.post(`${origin(p)}/api/tickets/${id}/approve`, { data: { version: 1 }, headers: good }), 409],
+      [
+        "not JSON",
+        api.post(url, { data: "version=2", headers: { ...good, "content-type": "text/plain" } }),
+        400,
+      ],
+      [
+        "stale version",
+        api.post(`${origin(p)}/api/tickets/${id}/approve`, { data: { version: 1 }, headers: good }),
+        409,
+      ],
     ];
-    for (const [what, response, status] of refusals) expect((await response).status(), what).to.equal(status);
+    for (const [what, response, status] of refusals)
+      expect((await response).status(), what).to.equal(status);
     // No session at all, and a foreign Host (DNS rebinding).
     expect((await fetch(`${origin(p)}/api/inbox`)).status).to.equal(401);
     expect(await statusWithHost(`${origin(p)}/api/inbox`, "evil.example")).to.equal(421);
@@ -247,10 +288,13 @@ describe("dashboard in the browser", function () {
     const body = JSON.stringify(await outsider.json());
     expect(body).to.include("not a party to this ticket");
     expect(body).not.to.match(/JP3633400001|csd|completed|version/);
-    const cancel = await pages.outsider.request.post(`${origin("outsider")}/api/tickets/${id}/cancel`, {
-      data: { version: 2 },
-      headers: { origin: origin("outsider"), "x-session-token": await token("outsider") },
-    });
+    const cancel = await pages.outsider.request.post(
+      `${origin("outsider")}/api/tickets/${id}/cancel`,
+      {
+        data: { version: 2 },
+        headers: { origin: origin("outsider"), "x-session-token": await token("outsider") },
+      },
+    );
     expect(cancel.status()).to.equal(403);
     expect(await state(p)).to.equal(before);
   });
@@ -264,7 +308,9 @@ describe("dashboard in the browser", function () {
     await am.locator("#f-settlementAmount-currency").fill("JPX");
     await am.getByRole("button", { name: "Register the ticket" }).click();
     await am.getByTestId("form-error").waitFor();
-    expect(await am.locator("#f-isin-error").innerText()).to.equal('"JP3633400000" fails its check digit');
+    expect(await am.locator("#f-isin-error").innerText()).to.equal(
+      '"JP3633400000" fails its check digit',
+    );
     expect(await am.locator("#f-settlementAmount-currency-error").innerText()).to.equal(
       '"JPX" is not an ISO 4217 currency code',
     );
@@ -272,7 +318,11 @@ describe("dashboard in the browser", function () {
     expect(await am.locator("#f-isin").getAttribute("aria-invalid")).to.equal("true");
     const focused = await am
       .locator("#f-isin")
-      .evaluate((el) => (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement === el);
+      .evaluate(
+        (el) =>
+          (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument
+            .activeElement === el,
+      );
     expect(focused, "focus on the first field to correct").to.equal(true);
     await am.screenshot({ path: path.join(SHOTS, "08-field-errors.png") });
     const inboxAfter = await (await am.request.get(`${origin("asset-manager")}/api/inbox`)).json();

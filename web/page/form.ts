@@ -30,7 +30,12 @@ const FIELDS: Field[] = [
   { path: "instrumentDescription", label: "Instrument description", optional: true },
   { path: "quantity.type", label: "Quantity type", options: ["UNIT", "FAMT"] },
   { path: "quantity.amount", label: "Quantity" },
-  { path: "dealPrice.type", label: "Deal price type", options: ["", "ACTU", "PRCT"], optional: true },
+  {
+    path: "dealPrice.type",
+    label: "Deal price type",
+    options: ["", "ACTU", "PRCT"],
+    optional: true,
+  },
   { path: "dealPrice.amount", label: "Deal price", optional: true },
   { path: "dealPrice.currency", label: "Deal price currency", optional: true },
   { path: "settlementAmount.amount", label: "Settlement amount", optional: true },
@@ -52,7 +57,8 @@ function flatten(trade: Record<string, unknown>, prefix = ""): Values {
   const out: Values = {};
   for (const [k, v] of Object.entries(trade)) {
     const path = prefix + k;
-    if (typeof v === "object" && v !== null && !Array.isArray(v)) Object.assign(out, flatten(v as Record<string, unknown>, `${path}.`));
+    if (typeof v === "object" && v !== null && !Array.isArray(v))
+      Object.assign(out, flatten(v as Record<string, unknown>, `${path}.`));
     else out[path] = String(v);
   }
   return out;
@@ -74,7 +80,12 @@ function document_(values: Values, extra: Record<string, unknown>): Record<strin
 const idOf = (path: string) => `f-${path.replace(/\./g, "-")}`;
 
 export function TicketForm({ session, amend }: { session: Session; amend?: string }) {
-  const [values, setValues] = useState<Values>({ function: "NEWM", direction: "RECE", payment: "APMT", "quantity.type": "UNIT" });
+  const [values, setValues] = useState<Values>({
+    function: "NEWM",
+    direction: "RECE",
+    payment: "APMT",
+    "quantity.type": "UNIT",
+  });
   const [extra, setExtra] = useState<Record<string, unknown>>({});
   const [errors, setErrors] = useState<Record<string, string[]>>({});
   const [parties, setParties] = useState<DirectoryEntry[]>([]);
@@ -87,13 +98,16 @@ export function TicketForm({ session, amend }: { session: Session; amend?: strin
   useEffect(() => {
     void get<DirectoryEntry[]>("/api/directory").then(setParties, () => undefined);
     if (amend !== undefined) {
-      void get<TicketDetail>(`/api/tickets/${encodeURIComponent(amend)}`).then((t) => {
-        const { settlementParameters, ...rest } = t.trade;
-        setValues(flatten(rest));
-        setExtra(settlementParameters === undefined ? {} : { settlementParameters });
-        setVersion(t.version);
-        setRoute(t.route.map((s) => s.party.name));
-      }, (e: ApiError) => setFailure(e.message));
+      void get<TicketDetail>(`/api/tickets/${encodeURIComponent(amend)}`).then(
+        (t) => {
+          const { settlementParameters, ...rest } = t.trade;
+          setValues(flatten(rest));
+          setExtra(settlementParameters === undefined ? {} : { settlementParameters });
+          setVersion(t.version);
+          setRoute(t.route.map((s) => s.party.name));
+        },
+        (e: ApiError) => setFailure(e.message),
+      );
     }
   }, [amend]);
 
@@ -102,7 +116,10 @@ export function TicketForm({ session, amend }: { session: Session; amend?: strin
   const upload = async (file: File) => {
     setFailure(undefined);
     try {
-      const r = await post<{ trade: Record<string, unknown> }>("/api/upload", { name: file.name, text: await file.text() });
+      const r = await post<{ trade: Record<string, unknown> }>("/api/upload", {
+        name: file.name,
+        text: await file.text(),
+      });
       const { settlementParameters, ...rest } = r.trade;
       setValues(flatten(rest));
       setExtra(settlementParameters === undefined ? {} : { settlementParameters });
@@ -120,7 +137,9 @@ export function TicketForm({ session, amend }: { session: Session; amend?: strin
     setFailure(undefined);
     const trade = document_(values, extra);
     try {
-      const { fields } = await post<{ fields: Record<string, string[]> }>("/api/validate", { trade });
+      const { fields } = await post<{ fields: Record<string, string[]> }>("/api/validate", {
+        trade,
+      });
       const chosen = route.filter((r) => r !== "");
       if (amend === undefined && chosen.length === 0) fields.route = ["--route is empty"];
       setErrors(fields);
@@ -145,46 +164,108 @@ export function TicketForm({ session, amend }: { session: Session; amend?: strin
     }
   };
 
-  const candidates = parties.filter((p) => p.address !== session.me.address && !p.suspended && p.keyVersion > 0);
+  const candidates = parties.filter(
+    (p) => p.address !== session.me.address && !p.suspended && p.keyVersion > 0,
+  );
   const fieldError = (path: string) =>
-    errors[path] === undefined ? "" : html`<span class="field-error" id=${`${idOf(path)}-error`}>${errors[path].join("; ")}</span>`;
+    errors[path] === undefined
+      ? ""
+      : html`<span class="field-error" id=${`${idOf(path)}-error`}
+          >${errors[path].join("; ")}</span
+        >`;
   const known = new Set(FIELDS.map((f) => f.path));
-  const elsewhere = Object.entries(errors).filter(([p]) => !known.has(p) && p !== "route" && p !== "file");
+  const elsewhere = Object.entries(errors).filter(
+    ([p]) => !known.has(p) && p !== "route" && p !== "file",
+  );
 
-  return html`<h1>${amend === undefined ? "New ticket" : `Amend ticket ${amend} (version ${version ?? "…"})`}</h1>
+  return html`<h1>
+      ${amend === undefined ? "New ticket" : `Amend ticket ${amend} (version ${version ?? "…"})`}
+    </h1>
     <form onSubmit=${submit} novalidate data-testid="ticket-form">
-      <p><label for="f-file">Fill from a file (ticket JSON${session.capabilities.uploads.includes("sese.023") ? " or sese.023 XML" : ""})</label><br />
-        <input id="f-file" type="file" accept=${session.capabilities.uploads.includes("sese.023") ? ".json,.xml" : ".json"}
+      <p>
+        <label for="f-file"
+          >Fill from a file (ticket
+          JSON${session.capabilities.uploads.includes("sese.023") ? " or sese.023 XML" : ""})</label
+        ><br />
+        <input
+          id="f-file"
+          type="file"
+          accept=${session.capabilities.uploads.includes("sese.023") ? ".json,.xml" : ".json"}
           aria-describedby=${errors.file === undefined ? undefined : "f-file-error"}
-          onChange=${(e: Event) => { const f = (e.target as HTMLInputElement).files?.[0]; if (f) void upload(f); }} />
-        ${errors.file === undefined ? "" : html`<span class="field-error" id="f-file-error">${errors.file.join("; ")}</span>`}</p>
+          onChange=${(e: Event) => {
+            const f = (e.target as HTMLInputElement).files?.[0];
+            if (f) void upload(f);
+          }}
+        />
+        ${errors.file === undefined ? "" : html`<span class="field-error" id="f-file-error">${errors.file.join("; ")}</span>`}
+      </p>
       <div class="grid">
-        ${FIELDS.map((f) => html`<p key=${f.path}>
-          <label for=${idOf(f.path)}>${f.label}${f.optional ? html` <small>(optional)</small>` : ""}</label>
-          ${f.options === undefined
-            ? html`<input id=${idOf(f.path)} name=${f.path} type=${f.type ?? "text"} value=${values[f.path] ?? ""} placeholder=${f.hint ?? ""}
-                aria-invalid=${errors[f.path] !== undefined} aria-describedby=${errors[f.path] === undefined ? undefined : `${idOf(f.path)}-error`}
-                onInput=${(e: Event) => set(f.path, (e.target as HTMLInputElement).value)} />`
-            : html`<select id=${idOf(f.path)} name=${f.path} value=${values[f.path] ?? ""}
-                aria-invalid=${errors[f.path] !== undefined} aria-describedby=${errors[f.path] === undefined ? undefined : `${idOf(f.path)}-error`}
-                onChange=${(e: Event) => set(f.path, (e.target as HTMLSelectElement).value)}>
-                ${f.options.map((o) => html`<option value=${o}>${o === "" ? "—" : o}</option>`)}</select>`}
-          ${fieldError(f.path)}
-        </p>`)}
+        ${FIELDS.map(
+          (f) =>
+            html`<p key=${f.path}>
+              <label for=${idOf(f.path)}
+                >${f.label}${f.optional ? html` <small>(optional)</small>` : ""}</label
+              >
+              ${
+                f.options === undefined
+                  ? html`<input
+                      id=${idOf(f.path)}
+                      name=${f.path}
+                      type=${f.type ?? "text"}
+                      value=${values[f.path] ?? ""}
+                      placeholder=${f.hint ?? ""}
+                      aria-invalid=${errors[f.path] !== undefined}
+                      aria-describedby=${errors[f.path] === undefined ? undefined : `${idOf(f.path)}-error`}
+                      onInput=${(e: Event) => set(f.path, (e.target as HTMLInputElement).value)}
+                    />`
+                  : html`<select
+                      id=${idOf(f.path)}
+                      name=${f.path}
+                      value=${values[f.path] ?? ""}
+                      aria-invalid=${errors[f.path] !== undefined}
+                      aria-describedby=${errors[f.path] === undefined ? undefined : `${idOf(f.path)}-error`}
+                      onChange=${(e: Event) => set(f.path, (e.target as HTMLSelectElement).value)}
+                    >
+                      ${f.options.map((o) => html`<option value=${o}>${o === "" ? "—" : o}</option>`)}
+                    </select>`
+              }
+              ${fieldError(f.path)}
+            </p>`,
+        )}
       </div>
-      ${elsewhere.length === 0 ? "" : html`<ul class="field-error">${elsewhere.map(([p, m]) => html`<li>${p}: ${m.join("; ")}</li>`)}</ul>`}
+      ${
+        elsewhere.length === 0
+          ? ""
+          : html`<ul class="field-error">
+              ${elsewhere.map(([p, m]) => html`<li>${p}: ${m.join("; ")}</li>`)}
+            </ul>`
+      }
       <fieldset class="route" disabled=${amend !== undefined && !session.capabilities.reroute}>
-        <legend>Approval route, in order${amend !== undefined && !session.capabilities.reroute ? " (unchanged by an amendment)" : ""}</legend>
-        ${route.map((r, i) => html`<p key=${i}><label for=${`route-${i}`}>Step ${i + 1}</label>
-          <select id=${`route-${i}`} value=${r} aria-describedby=${errors.route === undefined ? undefined : "route-error"}
-            onChange=${(e: Event) => setRoute(route.map((x, j) => (j === i ? (e.target as HTMLSelectElement).value : x)))}>
-            <option value="">—</option>
-            ${[...candidates.map((p) => p.name), ...(r !== "" && !candidates.some((p) => p.name === r) ? [r] : [])].map((n) => html`<option value=${n}>${n}</option>`)}
-          </select></p>`)}
+        <legend>
+          Approval route, in
+          order${amend !== undefined && !session.capabilities.reroute ? " (unchanged by an amendment)" : ""}
+        </legend>
+        ${route.map(
+          (r, i) =>
+            html`<p key=${i}>
+              <label for=${`route-${i}`}>Step ${i + 1}</label>
+              <select
+                id=${`route-${i}`}
+                value=${r}
+                aria-describedby=${errors.route === undefined ? undefined : "route-error"}
+                onChange=${(e: Event) => setRoute(route.map((x, j) => (j === i ? (e.target as HTMLSelectElement).value : x)))}
+              >
+                <option value="">—</option>
+                ${[...candidates.map((p) => p.name), ...(r !== "" && !candidates.some((p) => p.name === r) ? [r] : [])].map((n) => html`<option value=${n}>${n}</option>`)}
+              </select>
+            </p>`,
+        )}
         ${route.length < 8 ? html`<button type="button" onClick=${() => setRoute([...route, ""])}>Add a step</button>` : ""}
         ${errors.route === undefined ? "" : html`<span class="field-error" id="route-error">${errors.route.join("; ")}</span>`}
       </fieldset>
-      <button type="submit" class="ok" disabled=${busy}>${amend === undefined ? "Register the ticket" : "Resubmit as a new version"}</button>
+      <button type="submit" class="ok" disabled=${busy}>
+        ${amend === undefined ? "Register the ticket" : "Resubmit as a new version"}
+      </button>
       ${failure === undefined ? "" : html`<p class="error" role="alert" data-testid="form-error">${failure}</p>`}
       ${result === undefined ? "" : html`<p role="status">Registered ${result}</p>`}
     </form>`;

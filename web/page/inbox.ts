@@ -25,22 +25,40 @@ type Filter = keyof typeof FILTERS;
 function matches(t: InboxItem, query: string): boolean {
   const q = query.trim().toUpperCase();
   if (q === "") return true;
-  return [t.id, t.senderReference, t.commonReference ?? ""].some((v) => v.toUpperCase().includes(q));
+  return [t.id, t.senderReference, t.commonReference ?? ""].some((v) =>
+    v.toUpperCase().includes(q),
+  );
 }
 
 function Row({ t }: { t: InboxItem }) {
   return html`<tr data-testid="inbox-row" data-id=${t.id} class=${t.myTurn ? "my-turn" : ""}>
-    <th scope="row"><a href=${`#/ticket/${t.id}`}>${t.id}</a><br /><small>v${t.version} · ${t.senderReference}</small></th>
-    <td><span class="mono">${t.isin}</span><br /><small>${t.instrumentDescription ?? ""}</small></td>
+    <th scope="row">
+      <a href=${`#/ticket/${t.id}`}>${t.id}</a><br /><small
+        >v${t.version} · ${t.senderReference}</small
+      >
+    </th>
+    <td>
+      <span class="mono">${t.isin}</span><br /><small>${t.instrumentDescription ?? ""}</small>
+    </td>
     <td>${DIRECTION[t.direction] ?? t.direction}</td>
     <td class="num">${amount(t.quantity.amount)} <small>${t.quantity.type}</small></td>
-    <td class="num">${t.settlementAmount === undefined ? "free" : `${t.settlementAmount.currency} ${amount(t.settlementAmount.amount)}`}</td>
+    <td class="num">
+      ${t.settlementAmount === undefined ? "free" : `${t.settlementAmount.currency} ${amount(t.settlementAmount.amount)}`}
+    </td>
     <td>${t.settlementDate}<br /><small>${daysLabel(t.settlementDate)}</small></td>
-    <td class="mono"><small>${t.deliveringAgent} →<br />${t.receivingAgent}</small></td>
+    <td class="mono">
+      <small>${t.deliveringAgent} →<br />${t.receivingAgent}</small>
+    </td>
     <td>${t.myRole === "originator" ? "originator" : `step ${t.myStep}`}</td>
-    <td><span class=${`badge ${t.status}`}>${t.myTurn ? "waiting for me" : t.status}</span>
-      ${t.waitingFor !== undefined && !t.myTurn ? html`<br /><small>next: ${t.waitingFor.name}</small>` : ""}</td>
-    <td><small>${t.lastEvent === undefined ? "" : `${t.lastEvent.kind}${t.lastEvent.by === undefined ? "" : ` by ${t.lastEvent.by}`}`}</small></td>
+    <td>
+      <span class=${`badge ${t.status}`}>${t.myTurn ? "waiting for me" : t.status}</span>
+      ${t.waitingFor !== undefined && !t.myTurn ? html`<br /><small>next: ${t.waitingFor.name}</small>` : ""}
+    </td>
+    <td>
+      <small
+        >${t.lastEvent === undefined ? "" : `${t.lastEvent.kind}${t.lastEvent.by === undefined ? "" : ` by ${t.lastEvent.by}`}`}</small
+      >
+    </td>
   </tr>`;
 }
 
@@ -54,26 +72,58 @@ export function Inbox({ session, tick }: { session: Session; tick: number }) {
       <fieldset class="filters">
         <legend>Show</legend>
         ${(Object.keys(FILTERS) as Filter[]).map(
-          (f) => html`<label key=${f}><input type="radio" name="filter" value=${f}
-              checked=${filter === f} onChange=${() => setFilter(f)} /> ${FILTERS[f].label}</label>`,
+          (f) =>
+            html`<label key=${f}
+              ><input
+                type="radio"
+                name="filter"
+                value=${f}
+                checked=${filter === f}
+                onChange=${() => setFilter(f)}
+              />
+              ${FILTERS[f].label}</label
+            >`,
         )}
       </fieldset>
-      <p><label for="search">Search by ticket ID, SEME or COMM</label><br />
-        <input id="search" type="search" value=${query} onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)} /></p>
+      <p>
+        <label for="search">Search by ticket ID, SEME or COMM</label><br />
+        <input
+          id="search"
+          type="search"
+          value=${query}
+          onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)}
+        />
+      </p>
     </div>
     ${error}
-    ${data === undefined
-      ? html`<p>Loading…</p>`
-      : rows.length === 0
-        ? html`<p data-testid="inbox-empty">No tickets${filter === "all" && query === "" ? " concern you yet" : " match"}.</p>`
-        : html`<table class="inbox">
-            <caption>${rows.length} ticket${rows.length === 1 ? "" : "s"}</caption>
-            <thead><tr>
-              <th scope="col">Ticket</th><th scope="col">Instrument</th><th scope="col">Direction</th>
-              <th scope="col">Quantity</th><th scope="col">Settlement amount</th><th scope="col">Settlement date</th>
-              <th scope="col">Agents (delivering → receiving)</th><th scope="col">My step</th>
-              <th scope="col">Status</th><th scope="col">Last event</th>
-            </tr></thead>
-            <tbody>${rows.map((t) => html`<${Row} key=${t.id} t=${t} />`)}</tbody>
-          </table>`}`;
+    ${
+      data === undefined
+        ? html`<p>Loading…</p>`
+        : rows.length === 0
+          ? html`<p data-testid="inbox-empty">
+              No tickets${filter === "all" && query === "" ? " concern you yet" : " match"}.
+            </p>`
+          : html`<table class="inbox">
+              <caption>
+                ${rows.length} ticket${rows.length === 1 ? "" : "s"}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Ticket</th>
+                  <th scope="col">Instrument</th>
+                  <th scope="col">Direction</th>
+                  <th scope="col">Quantity</th>
+                  <th scope="col">Settlement amount</th>
+                  <th scope="col">Settlement date</th>
+                  <th scope="col">Agents (delivering → receiving)</th>
+                  <th scope="col">My step</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Last event</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${rows.map((t) => html`<${Row} key=${t.id} t=${t} />`)}
+              </tbody>
+            </table>`
+    }`;
 }

@@ -20,7 +20,8 @@ export interface Session {
 }
 
 function useRoute(): string[] {
-  const read = () => location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  const read = () =>
+    location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   const [route, setRoute] = useState(read());
   useEffect(() => {
     const onChange = () => setRoute(read());
@@ -53,8 +54,7 @@ function Nav({ route }: { route: string[] }) {
   const link = (href: string, label: string, active: boolean) =>
     html`<a href=${href} aria-current=${active ? "page" : undefined}>${label}</a>`;
   return html`<nav aria-label="Main">
-    ${link("#/", "Inbox", route.length === 0)}
-    ${link("#/new", "New ticket", route[0] === "new")}
+    ${link("#/", "Inbox", route.length === 0)} ${link("#/new", "New ticket", route[0] === "new")}
     ${link("#/directory", "Directory", route[0] === "directory")}
   </nav>`;
 }
@@ -75,13 +75,14 @@ function Shell({ session }: { session: Session }) {
   else if (route[0] === "new") page = html`<${TicketForm} session=${session} />`;
   else if (route[0] === "directory") page = html`<${Directory} tick=${live.tick} />`;
   else page = html`<${Inbox} session=${session} tick=${live.tick} />`;
-  return html`
-    <header>
+  return html` <header>
       <p class="brand">Settlement registry</p>
       <p class="me">Signed in as <strong data-testid="me">${session.me.name}</strong></p>
       <${Nav} route=${route} />
     </header>
-    <div class="banner" role="alert" data-testid="banner" hidden=${problem === undefined}>${problem}</div>
+    <div class="banner" role="alert" data-testid="banner" hidden=${problem === undefined}>
+      ${problem}
+    </div>
     <main id="main">${page}</main>
     <aside aria-labelledby="live-heading">
       <h2 id="live-heading">Live</h2>

@@ -236,7 +236,10 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
             .map(async (r) => {
               const view = await showTicket(app, actor, r.id!);
               const mine = view.route.find((s) => s.party.address === me);
-              return inboxItemOf(detailOf(view, me), mine === undefined ? undefined : mine.step + 1);
+              return inboxItemOf(
+                detailOf(view, me),
+                mine === undefined ? undefined : mine.step + 1,
+              );
             }),
         );
         return items;

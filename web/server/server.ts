@@ -79,8 +79,7 @@ function cookie(request: FastifyRequest, name: string): string | undefined {
   return undefined;
 }
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function pageHtml(title: string, sessionToken: string): string {
   return `<!doctype html>
@@ -198,7 +197,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         hint: error.hint,
       });
     }
-    if (error instanceof BodyError) return reply.code(400).send({ error: `malformed body: ${error.message}` });
+    if (error instanceof BodyError)
+      return reply.code(400).send({ error: `malformed body: ${error.message}` });
     const status = (error as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500)
       return reply.code(status).send({ error: `malformed request: ${(error as Error).message}` });
@@ -292,7 +292,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         "content-security-policy": CSP,
       });
       const send = (event: string, data: unknown, id?: string) => {
-        res.write(`${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        res.write(
+          `${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+        );
       };
       // A page that reconnects gets what it missed; a new page starts from now.
       const last = request.headers["last-event-id"];
