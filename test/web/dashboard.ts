@@ -5,6 +5,7 @@
  * to docs/screenshots/.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 
@@ -26,6 +27,7 @@ import {
 } from "../tasks/cli.js";
 import { startPartyDashboards, type PartyDashboards } from "../../web/server/launch.js";
 import {
+  CHROMIUM,
   launchBrowser,
   partyContext,
   statusWithHost,
@@ -77,6 +79,12 @@ describe("dashboard in the browser", function () {
   };
 
   before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(
+        `    Chromium not found at ${CHROMIUM}: apt-get install chromium, or set SR_CHROMIUM`,
+      );
+      this.skip();
+    }
     node = await startAnvil({ genesis: true, blockTime: 1 });
     endpoint = await switchableEndpoint(node.url);
     dataDir = await tempDir("web");
