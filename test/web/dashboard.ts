@@ -22,6 +22,7 @@ import {
   privnetEnv,
   privnetRuntime,
   removeDir,
+  startCli,
   tempDir,
   type PartyName,
 } from "../tasks/cli.js";
@@ -52,6 +53,8 @@ describe("dashboard in the browser", function () {
   const pages = {} as Record<PartyName, Page>;
   const foreign: string[] = [];
   let id = "";
+  let env: Record<string, string> = {};
+  let registry = "";
 
   const origin = (p: PartyName) => dashboards!.byName[p].origin;
   const shot = async (n: string, operator: PartyName) => {
@@ -89,13 +92,14 @@ describe("dashboard in the browser", function () {
     endpoint = await switchableEndpoint(node.url);
     dataDir = await tempDir("web");
     deploymentId = `test-web-${randomBytes(4).toString("hex")}`;
-    const env = privnetEnv([endpoint.url]);
+    env = privnetEnv([endpoint.url]);
     const deployed = await new Session(env, dataDir, "").ok<{ address: string }>(
       "registry:deploy",
       { deploymentId, json: true },
       "task",
     );
-    const session = new Session(env, dataDir, deployed.value.address);
+    registry = deployed.value.address;
+    const session = new Session(env, dataDir, registry);
     await session.setUpParties("task");
     // The dashboards read their keys from the environment, as `npx hardhat ui` does.
     for (const [k, v] of Object.entries(env)) {
@@ -348,5 +352,53 @@ describe("dashboard in the browser", function () {
     endpoint!.up();
     await csd.getByTestId("banner").waitFor({ state: "hidden", timeout: 30_000 });
     await csd.getByTestId("inbox-row").first().waitFor();
+  });
+
+  it("labels every control, and works from the keyboard", async function () {
+    const am = pages["asset-manager"];
+    for (const hash of ["#/new", `#/ticket/${id}`, "#/"]) {
+      await am.goto(`${origin("asset-manager")}/${hash}`);
+      await am.locator("main h1").waitFor();
+      const unlabelled = await am
+        .locator("main input, main select, main textarea")
+        .evaluateAll((controls) =>
+          controls
+            .filter((c) => (c as unknown as { labels: { length: number } }).labels.length === 0)
+            .map((c) => c.id || c.outerHTML.slice(0, 60)),
+        );
+      expect(unlabelled, `unlabelled controls on ${hash}`).to.deep.equal([]);
+    }
+    // Search the inbox, then reach the ticket with the keyboard alone.
+    await am.getByLabel("Search by ticket ID, SEME or COMM").fill("TKY240513A77");
+    await am.getByTestId("inbox-row").first().waitFor();
+    await am.getByRole("link", { name: id }).focus();
+    await am.keyboard.press("Enter");
+    await am.getByTestId("trade").waitFor();
+    expect(am.url()).to.include(`#/ticket/${id}`);
+  });
+
+  it("starts from `npx hardhat ui --as <party>` on 127.0.0.1 and prints its URL", async function () {
+    const running = startCli("ui", { as: "csd", dataDir, registry }, env);
+    try {
+      const url = await eventually(
+        "the printed URL",
+        () => /http:\/\/127\.0\.0\.1:\d+\/\?key=\S+/.exec(running.stdout())?.[0],
+        90_000,
+      );
+      const opened = await fetch(url, { redirect: "manual" });
+      expect(opened.status).to.equal(303);
+      const cookie = opened.headers.get("set-cookie") ?? "";
+      expect(cookie).to.match(/HttpOnly; SameSite=Strict/);
+      const base = new URL(url).origin;
+      const page = await fetch(`${base}/`, { headers: { cookie: cookie.split(";")[0] } });
+      expect(await page.text()).to.include('<meta name="session-token"');
+      const me = await fetch(`${base}/api/session`, { headers: { cookie: cookie.split(";")[0] } });
+      expect(((await me.json()) as { me: { name: string } }).me.name).to.equal("csd");
+      expect(JSON.stringify(await (await fetch(`${base}/api/session`)).json())).to.include(
+        "no session",
+      );
+    } finally {
+      await running.stop();
+    }
   });
 });
