@@ -125,7 +125,10 @@ function Check({ t }: { t: TicketDetail }) {
 
 function Actions({ t, session, done }: { t: TicketDetail; session: Session; done: () => void }) {
   const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  // A message belongs to the state it reports: once the ticket moves on, it is no longer shown.
+  const [message, setMessage] = useState<
+    { ok: boolean; text: string; version: number; status: string } | undefined
+  >(undefined);
   const [reasons, setReasons] = useState<string[]>([]);
   const [note, setNote] = useState("");
   const [fieldErrors, setFieldErrors] = useState<Record<string, string[]>>({});
@@ -140,6 +143,8 @@ function Actions({ t, session, done }: { t: TicketDetail; session: Session; done
       });
       setMessage({
         ok: true,
+        version: r.version,
+        status: r.status,
         text: `${what === "approve" ? "Approved (OK)" : what === "reject" ? "Returned (NG)" : "Cancelled"}: ticket ${r.id} version ${r.version} is ${r.status}${r.next === undefined ? "" : `; next: ${r.next.name}`}`,
       });
       done();
@@ -148,6 +153,8 @@ function Actions({ t, session, done }: { t: TicketDetail; session: Session; done
       setFieldErrors(error.fields);
       setMessage({
         ok: false,
+        version: t.version,
+        status: t.status,
         text: error.hint === undefined ? error.message : `${error.message} — ${error.hint}`,
       });
     } finally {
@@ -156,7 +163,7 @@ function Actions({ t, session, done }: { t: TicketDetail; session: Session; done
   };
   const a = t.allowed;
   const result =
-    message === undefined
+    message === undefined || message.version !== t.version || message.status !== t.status
       ? ""
       : html`<p role="status" data-testid="action-result" class=${message.ok ? "success" : "error"}>
           ${message.text}

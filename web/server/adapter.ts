@@ -203,6 +203,7 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
   // The live stream keeps its own cursor and inbox cache beside the CLI's, so that a
   // `ticket:watch` running at the same time still receives every notice itself.
   const follower: Actor = { ...actor, stateDir: join(actor.stateDir, "dashboard") };
+  const inboxCache = new Map<string, { stamp: string; item: InboxItem }>();
 
   return {
     me: ref(actor.party),
@@ -234,12 +235,18 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
           rows
             .filter((r) => r.id !== undefined)
             .map(async (r) => {
+              // A row changes exactly when its version, status or next approver does.
+              const stamp = `${r.version}|${r.status}|${r.waitingFor?.address ?? ""}`;
+              const cached = inboxCache.get(r.ticketKey);
+              if (cached?.stamp === stamp) return cached.item;
               const view = await showTicket(app, actor, r.id!);
               const mine = view.route.find((s) => s.party.address === me);
-              return inboxItemOf(
+              const item = inboxItemOf(
                 detailOf(view, me),
                 mine === undefined ? undefined : mine.step + 1,
               );
+              inboxCache.set(r.ticketKey, { stamp, item });
+              return item;
             }),
         );
         return items;
