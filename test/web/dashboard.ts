@@ -337,6 +337,16 @@ describe("dashboard in the browser", function () {
       );
     expect(focused, "focus on the first field to correct").to.equal(true);
     await am.screenshot({ path: path.join(SHOTS, "08-field-errors.png") });
+    // A file that is not JSON: said on the upload field, as the CLI says it of a --file.
+    await am.locator("#f-file").setInputFiles({
+      name: "broken.json",
+      mimeType: "application/json",
+      buffer: Buffer.from('{"isin": "JP3633400001",\n  oops}'),
+    });
+    await am.locator("#f-file-error").waitFor();
+    expect(await am.locator("#f-file-error").innerText()).to.match(
+      /^broken\.json: not valid JSON at line 2, column \d+$/,
+    );
     const inboxAfter = await (await am.request.get(`${origin("asset-manager")}/api/inbox`)).json();
     expect(inboxAfter.length).to.equal(inboxBefore.length);
   });
