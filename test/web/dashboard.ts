@@ -286,6 +286,14 @@ describe("dashboard in the browser", function () {
         api.post(`${origin(p)}/api/tickets/${id}/approve`, { data: { version: 1 }, headers: good }),
         409,
       ],
+      [
+        "re-route, which this registry cannot do",
+        api.post(`${origin(p)}/api/tickets/${id}/reroute`, {
+          data: { version: 2, route: ["csd"] },
+          headers: good,
+        }),
+        409,
+      ],
     ];
     for (const [what, response, status] of refusals)
       expect((await response).status(), what).to.equal(status);

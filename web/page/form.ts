@@ -152,7 +152,11 @@ export function TicketForm({ session, amend }: { session: Session; amend?: strin
       const r =
         amend === undefined
           ? await post<ActionOutcome>("/api/tickets", { trade, route: chosen })
-          : await post<ActionOutcome>(`/api/tickets/${amend}/amend`, { trade, version });
+          : await post<ActionOutcome>(`/api/tickets/${amend}/amend`, {
+              trade,
+              version,
+              ...(session.capabilities.reroute ? { route: chosen } : {}),
+            });
       setResult(r.id);
       location.hash = `#/ticket/${r.id}`;
     } catch (err) {

@@ -224,6 +224,11 @@ function Actions({ t, session, done }: { t: TicketDetail; session: Session; done
         : ""
     }
     ${a.amend ? html`<a class="button" href=${`#/ticket/${t.id}/amend`}>Amend and resubmit</a>` : ""}
+    ${
+      a.reroute && !a.amend
+        ? html`<a class="button" href=${`#/ticket/${t.id}/amend`}>Change the route</a>`
+        : ""
+    }
     ${a.cancel ? html`<button type="button" disabled=${busy} onClick=${() => confirm(`Cancel ticket ${t.id}?`) && act("cancel", {})}>Cancel ticket</button>` : ""}
     ${result}
   </section>`;

@@ -319,10 +319,17 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
         return outcome(await rejectTicket(app, actor, id, { reason: reasons[0], note }));
       }),
 
-    amend: (id, version, trade) =>
+    amend: (id, version, trade, route) =>
       serial(async () => {
         const parsed = parseTradeInput(trade);
-        await current(id, version);
+        const onChain = await current(id, version);
+        if (route !== undefined) {
+          const named = await Promise.all(onChain.route.map((a) => app.registry.party(a)));
+          if (named.map((p) => p.name).join() !== route.join()) {
+            const message = "this registry keeps the route of an amended ticket";
+            throw new PortError("invalid", message, { route: [message] });
+          }
+        }
         return outcome(await amendTicket(app, actor, id, parsed));
       }),
 

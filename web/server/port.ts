@@ -182,7 +182,9 @@ export interface DashboardPort {
   create(trade: unknown, route: string[]): Promise<ActionOutcome>;
   approve(id: string, version: number): Promise<ActionOutcome>;
   reject(id: string, version: number, reasons: string[], note: string): Promise<ActionOutcome>;
-  amend(id: string, version: number, trade: unknown): Promise<ActionOutcome>;
+  /** Resubmits a returned ticket as a new version; `route`, if given, replaces the route too. */
+  amend(id: string, version: number, trade: unknown, route?: string[]): Promise<ActionOutcome>;
+  /** Changes the route only (a new version with the same trade). */
   reroute(id: string, version: number, route: string[]): Promise<ActionOutcome>;
   cancel(id: string, version: number): Promise<ActionOutcome>;
   /**

@@ -272,7 +272,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     });
     api.post<{ Params: { id: string } }>("/api/tickets/:id/amend", async (r) => {
       const body = object(r.body);
-      return port.amend(r.params.id, version(body), trade(body));
+      const route = body.route === undefined ? undefined : strings(body, "route", 8);
+      return port.amend(r.params.id, version(body), trade(body), route);
     });
     api.post<{ Params: { id: string } }>("/api/tickets/:id/reroute", async (r) => {
       const body = object(r.body);
