@@ -319,6 +319,21 @@ describe("dashboard in the browser", function () {
     expect(await state(p)).to.equal(before);
   });
 
+  it("never sends a key to the browser", async function () {
+    const secrets = [...Object.values(PARTIES).map((a) => a.privateKey.slice(2).toLowerCase())];
+    for (const p of Object.keys(PARTIES) as PartyName[]) {
+      for (const resource of ["session", "inbox", "directory", `tickets/${id}`]) {
+        const body = (
+          await (await pages[p].request.get(`${origin(p)}/api/${resource}`)).text()
+        ).toLowerCase();
+        for (const secret of secrets) expect(body, `${p} /api/${resource}`).not.to.include(secret);
+        expect(body, `${p} /api/${resource}`).not.to.match(/"(secret|privatekey|keypair)"/);
+      }
+    }
+    const page = (await pages.csd.content()).toLowerCase();
+    for (const secret of secrets) expect(page).not.to.include(secret);
+  });
+
   it("shows each field problem on its field, in the CLI's words, and sends nothing", async function () {
     const am = pages["asset-manager"];
     const inboxBefore = await (await am.request.get(`${origin("asset-manager")}/api/inbox`)).json();
