@@ -58,8 +58,11 @@ describe("dashboard in the browser", function () {
 
   const origin = (p: PartyName) => dashboards!.byName[p].origin;
   const shot = async (n: string, operator: PartyName) => {
-    await pages[operator].screenshot({ path: path.join(SHOTS, `${n}-operator-${operator}.png`) });
-    await pages.csd.screenshot({ path: path.join(SHOTS, `${n}-csd.png`) });
+    await pages[operator].screenshot({
+      path: path.join(SHOTS, `${n}-operator-${operator}.png`),
+      fullPage: true,
+    });
+    await pages.csd.screenshot({ path: path.join(SHOTS, `${n}-csd.png`), fullPage: true });
   };
   const openTicket = async (p: PartyName) => {
     await pages[p].goto(`${origin(p)}/#/ticket/${id}`);
@@ -206,7 +209,10 @@ describe("dashboard in the browser", function () {
       "NMAT/DDAT settlement date differs",
     );
     await shot("05-csd-ng", "csd");
-    await sf.screenshot({ path: path.join(SHOTS, "05-securities-firm-sees-return.png") });
+    await sf.screenshot({
+      path: path.join(SHOTS, "05-securities-firm-sees-return.png"),
+      fullPage: true,
+    });
 
     // 5. The outsider: its inbox is empty and the ticket says nothing but one line.
     const outsider = pages.outsider;
@@ -217,7 +223,7 @@ describe("dashboard in the browser", function () {
     expect(text).to.include("not a party to this ticket");
     for (const secret of ["JP3633400001", "returned", "csd", "DDAT", "custodian"])
       expect(text).not.to.include(secret);
-    await outsider.screenshot({ path: path.join(SHOTS, "06-outsider.png") });
+    await outsider.screenshot({ path: path.join(SHOTS, "06-outsider.png"), fullPage: true });
 
     // 6. The asset manager amends; the route approves version 2; it completes.
     await am.goto(`${origin("asset-manager")}/#/ticket/${id}`);
@@ -359,7 +365,7 @@ describe("dashboard in the browser", function () {
             .activeElement === el,
       );
     expect(focused, "focus on the first field to correct").to.equal(true);
-    await am.screenshot({ path: path.join(SHOTS, "08-field-errors.png") });
+    await am.screenshot({ path: path.join(SHOTS, "08-field-errors.png"), fullPage: true });
     // A file that is not JSON: said on the upload field, as the CLI says it of a --file.
     await am.locator("#f-file").setInputFiles({
       name: "broken.json",
@@ -381,7 +387,7 @@ describe("dashboard in the browser", function () {
     endpoint!.down();
     await csd.getByTestId("banner").waitFor({ state: "visible", timeout: 30_000 });
     expect(await csd.getByTestId("banner").innerText()).to.include("cannot be reached");
-    await csd.screenshot({ path: path.join(SHOTS, "09-node-down.png") });
+    await csd.screenshot({ path: path.join(SHOTS, "09-node-down.png"), fullPage: true });
     endpoint!.up();
     await csd.getByTestId("banner").waitFor({ state: "hidden", timeout: 30_000 });
     await csd.getByTestId("inbox-row").first().waitFor();

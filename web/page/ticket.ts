@@ -72,14 +72,24 @@ function Trade({ trade }: { trade: Record<string, unknown> }) {
   </dl>`;
 }
 
+/** `version 1 · by csd (step 3) · block 21`, as one string: templates collapse line breaks. */
+const describe = (h: HistoryItem) =>
+  [
+    `version ${h.version}`,
+    h.by === undefined
+      ? undefined
+      : `by ${h.by.name}${h.step === undefined ? "" : ` (step ${h.step})`}`,
+    `block ${h.block}`,
+  ]
+    .filter(Boolean)
+    .join(" · ");
+
 function History({ items }: { items: HistoryItem[] }) {
   return html`<ol class="history" data-testid="history">
     ${items.map(
       (h) =>
         html`<li key=${h.tx + h.kind}>
-          <strong>${h.kind}</strong> · version
-          ${h.version}${h.by === undefined ? "" : ` · by ${h.by.name}`}${h.step === undefined ? "" : ` (step ${h.step})`}
-          · block ${h.block}
+          <strong>${h.kind}</strong>${` · ${describe(h)}`}
           ${
             h.reasons === undefined
               ? ""
@@ -250,7 +260,7 @@ export function TicketPage({ session, id, tick }: { session: Session; id: string
     return html`<h1>Ticket ${id}</h1>
       ${error ?? html`<p>Loading…</p>`}`;
   return html`<h1>
-      Ticket ${t.id} <small>version ${t.version}</small>
+      Ticket ${t.id} <small>version ${t.version}</small>${" "}
       <span class=${`badge ${t.status}`} data-testid="status">${t.status}</span>
     </h1>
     ${error}
