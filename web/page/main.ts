@@ -31,23 +31,39 @@ function useRoute(): string[] {
   return route;
 }
 
-/** Notices from the server's live stream; `tick` changes with each, so views reload. */
+/**
+ * Notices from the server's live stream. `tick` counts what should make views reload: each
+ * notice, each change of the node's health, and each (re)connection, since a restarted server
+ * has lost what it buffered for the page.
+ */
 function useLive(): { notices: LiveEvent[]; tick: number; health: Health; connected: boolean } {
   const [notices, setNotices] = useState<LiveEvent[]>([]);
   const [health, setHealth] = useState<Health>({ ok: true });
   const [connected, setConnected] = useState(true);
+  const [tick, setTick] = useState(0);
   useEffect(() => {
+    const bump = () => setTick((n) => n + 1);
     const source = new EventSource("/api/events");
     source.addEventListener("notice", (e) => {
       const notice = JSON.parse((e as MessageEvent).data) as LiveEvent;
       setNotices((list) => [notice, ...list].slice(0, 50));
+      bump();
     });
-    source.addEventListener("health", (e) => setHealth(JSON.parse((e as MessageEvent).data)));
-    source.onopen = () => setConnected(true);
+    source.addEventListener("health", (e) => {
+      const next = JSON.parse((e as MessageEvent).data) as Health;
+      setHealth((previous) => {
+        if (previous.ok !== next.ok) bump();
+        return next;
+      });
+    });
+    source.onopen = () => {
+      setConnected(true);
+      bump();
+    };
     source.onerror = () => setConnected(false);
     return () => source.close();
   }, []);
-  return { notices, tick: notices.length + (health.ok ? 0 : 1000), health, connected };
+  return { notices, tick, health, connected };
 }
 
 function Nav({ route }: { route: string[] }) {
