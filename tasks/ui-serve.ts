@@ -23,6 +23,7 @@ export default async function (
     });
     app.out.ok(`dashboard of ${actor.party.name} on ${app.networkName}: open ${dashboard.url}`);
     app.out.line(app.out.colors.dim("the address carries this session's key; Ctrl-C to stop"));
+    app.out.result({ party: actor.party.name, url: dashboard.url });
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
