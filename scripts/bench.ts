@@ -29,7 +29,7 @@ import {
   type InboxPoint,
   type RawResult,
 } from "./bench-chain.js";
-import { anvilBinaryPath } from "../test/helpers/anvil.js";
+import { anvilBinaryPath } from "../lib/testing/anvil.js";
 
 const COMMAND = "npm run bench";
 const root = hre.config.paths.root;

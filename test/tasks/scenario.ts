@@ -11,7 +11,7 @@ import path from "node:path";
 import { expect } from "chai";
 
 import { closeApps } from "../../lib/cli/task-args.js";
-import { startAnvil, type AnvilNode } from "../helpers/anvil.js";
+import { startAnvil, type AnvilNode } from "../../lib/testing/anvil.js";
 import {
   EXAMPLE,
   ROOT,

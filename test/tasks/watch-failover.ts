@@ -12,7 +12,7 @@ import {
   startRpcProxy,
   type PrivateChain,
   type RpcProxy,
-} from "../helpers/anvil.js";
+} from "../../lib/testing/anvil.js";
 import {
   EXAMPLE,
   PARTIES,

@@ -1,0 +1,65 @@
+/**
+ * A party's own instruction from a file: a ticket-schema JSON document or a sese.023 XML
+ * message, told apart by the first non-blank character.
+ */
+import { readFile } from "node:fs/promises";
+
+import { InputError } from "../errors.js";
+import { parseJsonText } from "../ticket/file.js";
+import { parseTrade, type Trade } from "../ticket/schema.js";
+import { parseSese023 } from "./sese023.js";
+import { MAX_MESSAGE_BYTES } from "./xml.js";
+
+export type InstructionFormat = "json" | "sese.023";
+
+/** Parses instruction text (JSON or sese.023 XML) into a validated trade. */
+export function parseInstruction(
+  text: string,
+  source: string,
+): { trade: Trade; format: InstructionFormat } {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const first = body.trimStart()[0];
+  if (first === "<") return { trade: parseSese023(body, source), format: "sese.023" };
+  if (first === "{") {
+    const json = parseJsonText(body, source);
+    try {
+      return { trade: parseTrade(json), format: "json" };
+    } catch (error) {
+      // Name the file, as readTradeFile does for a ticket.
+      if (error instanceof InputError) {
+        (error as { details?: string }).details = [`in ${source}`, error.details]
+          .filter(Boolean)
+          .join("; ");
+      }
+      throw error;
+    }
+  }
+  throw new InputError(`${source}: neither a JSON ticket nor sese.023 XML`, {
+    hint: "give a ticket JSON file (examples/*.json) or a sese.023 message (examples/*.xml)",
+  });
+}
+
+/** Reads an instruction file; an unreadable or oversized file is an {@link InputError} naming it. */
+export async function readInstructionFile(
+  path: string,
+): Promise<{ trade: Trade; format: InstructionFormat }> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(
+      `${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (code ?? "cannot be read")}`,
+      {
+        hint: "give your own instruction for the trade, as ticket JSON or sese.023 XML",
+        cause: error,
+      },
+    );
+  }
+  if (bytes.length > MAX_MESSAGE_BYTES) {
+    throw new InputError(
+      `${path}: ${bytes.length} bytes is more than an instruction may have (${MAX_MESSAGE_BYTES})`,
+    );
+  }
+  return parseInstruction(bytes.toString("utf8"), path);
+}
