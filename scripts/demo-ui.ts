@@ -19,7 +19,7 @@ import hre from "hardhat";
 import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 
 import userConfig from "../hardhat.config.js";
-import { partyKeyVariable } from "../lib/app/context.js";
+import { partyKeyVariable } from "../lib/app/hardhat.js";
 import { taskMode } from "../lib/cli/output.js";
 import { describeError } from "../lib/errors.js";
 import { startPartyDashboards } from "../web/server/launch.js";

@@ -12,7 +12,7 @@ import path from "node:path";
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 
-import { startAnvil, type AnvilNode } from "../helpers/anvil.js";
+import { startAnvil, type AnvilNode } from "../../lib/testing/anvil.js";
 import {
   EXAMPLE,
   PARTIES,

@@ -11,11 +11,11 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 
 import type { Actor, App } from "../../lib/app/context.js";
+import { createTicket } from "../../lib/app/create.js";
 import {
   amendTicket,
   approveTicket,
   cancelTicket,
-  createTicket,
   locateForActor,
   rejectTicket,
   showTicket,

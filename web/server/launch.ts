@@ -5,8 +5,8 @@
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { actAs, openApp, type App } from "../../lib/app/context.js";
-import { Output } from "../../lib/cli/output.js";
+import { actAs, type App } from "../../lib/app/context.js";
+import { openApp } from "../../lib/app/hardhat.js";
 import { createAdapter } from "./adapter.js";
 import { buildAssets } from "./bundle.js";
 import { startDashboard, type Dashboard } from "./server.js";
@@ -24,7 +24,6 @@ export async function startPartyDashboards(
   const app = await openApp(hre, {
     dataDir: options.dataDir,
     registry: options.registry,
-    out: new Output({ write: () => undefined }),
   });
   const assets = await buildAssets();
   const byName: Record<string, Dashboard> = {};
