@@ -1,6 +1,7 @@
 import { createTicket } from "../lib/app/create.js";
 import { roleTask } from "../lib/cli/task.js";
 import { parseRouteOption, required, type CommonArgs } from "../lib/cli/task-args.js";
+import { readInstructionFile } from "../lib/iso20022/instruction.js";
 import { readTradeFile } from "../lib/ticket/file.js";
 
 interface Args extends CommonArgs {
@@ -10,9 +11,11 @@ interface Args extends CommonArgs {
 }
 
 export default roleTask(async (args: Args, open) => {
-  const trade = await readTradeFile(
-    required(args.file, "file", "examples/dvp-japanese-equity-buy.json"),
-  );
+  const file = required(args.file, "file", "examples/dvp-japanese-equity-buy.json");
+  // A sese.023 instruction (.xml) is mapped to the ticket's fields; anything else is ticket JSON.
+  const trade = /\.xml$/i.test(file)
+    ? (await readInstructionFile(file)).trade
+    : await readTradeFile(file);
   const route = parseRouteOption(
     required(args.route, "route", "custodian-bank,securities-firm,csd"),
   );
