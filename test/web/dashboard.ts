@@ -2,7 +2,14 @@
  * The dashboard in a real browser: the mission scenario on five parties' own dashboards, one
  * browser context each, against anvil with a one-second block period; then bad input, and a
  * node outage. Screenshots of the acting party's screen and of the CSD's screen at each step go
- * to docs/screenshots/.
+ * to a temporary folder, or to docs/screenshots/ with SR_SCREENSHOTS=1 (to refresh the set the
+ * documentation shows).
+ *
+ * The live bound (a decision on one screen appears on the others within 2 s on a 1-second-block
+ * chain) is measured from the moment the block carrying the decision is first seen on the node
+ * to the moment the other party's page shows it, both on this machine's clock (the page stamps
+ * its own DOM change). The time the acting party's server takes to sign and send, which a busy
+ * machine stretches, is not part of it.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -10,9 +17,10 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 
-import { startAnvil, type AnvilNode } from "../../lib/testing/anvil.js";
+import { rpc, startAnvil, type AnvilNode } from "../../lib/testing/anvil.js";
+import type { ActionOutcome } from "../../web/server/port.js";
 import {
   EXAMPLE,
   PARTIES,
@@ -28,18 +36,23 @@ import {
 } from "../tasks/cli.js";
 import { startPartyDashboards, type PartyDashboards } from "../../web/server/launch.js";
 import {
+  blockClock,
   CHROMIUM,
   launchBrowser,
   partyContext,
+  stampWhen,
   statusWithHost,
   switchableEndpoint,
   type SwitchableEndpoint,
 } from "./helpers.js";
 
-const SHOTS = path.join(ROOT, "docs", "screenshots");
+/** Screenshots refresh the documented set only when asked; otherwise they go to a temp folder. */
+const KEEP_SHOTS = process.env.SR_SCREENSHOTS === "1";
+/** The issue's bound, from the block's inclusion to the other party's page. */
 const LIVE_MS = 2_000;
-/** Slack for this shared machine on top of the 2 s the dashboard promises. */
-const LIVE_LIMIT_MS = LIVE_MS + 3_000;
+/** How long a test waits for a live change at all (the bound itself is asserted separately). */
+const LIVE_LIMIT_MS = LIVE_MS + 8_000;
+const example = (name: string) => path.join(ROOT, "examples", name);
 
 describe("dashboard in the browser", function () {
   this.timeout(300_000);
@@ -55,15 +68,50 @@ describe("dashboard in the browser", function () {
   let id = "";
   let env: Record<string, string> = {};
   let registry = "";
+  let shots = "";
+  let clock: ReturnType<typeof blockClock> | undefined;
+  const live: string[] = [];
 
   const origin = (p: PartyName) => dashboards!.byName[p].origin;
+  const screenshot = (page: Page, name: string) =>
+    page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  /** The acting party's screen and the CSD's screen (once when the CSD acts). */
   const shot = async (n: string, operator: PartyName) => {
-    await pages[operator].screenshot({
-      path: path.join(SHOTS, `${n}-operator-${operator}.png`),
-      fullPage: true,
-    });
-    await pages.csd.screenshot({ path: path.join(SHOTS, `${n}-csd.png`), fullPage: true });
+    if (operator !== "csd") await screenshot(pages[operator], `${n}-operator-${operator}`);
+    await screenshot(pages.csd, `${n}-csd`);
   };
+  /**
+   * Presses `button` on the actor's page and returns how many ms after the block that carried
+   * the decision the observer's page showed `count` elements matching `selector`.
+   */
+  const liveAfter = async (
+    actor: Page,
+    button: Locator,
+    observer: Page,
+    selector: string,
+    count: number,
+  ) => {
+    const shown = stampWhen(observer, selector, count);
+    const answered = actor.waitForResponse(
+      (r) => r.request().method() === "POST" && /\/(approve|reject)$/.test(r.url()),
+      { timeout: 60_000 },
+    );
+    await button.click();
+    const response = await answered;
+    expect(response.status(), await response.text()).to.equal(200);
+    const { tx } = (await response.json()) as ActionOutcome;
+    const receipt = (await rpc(node!.url, "eth_getTransactionReceipt", [tx])) as {
+      blockNumber: string;
+    };
+    const included = await clock!.firstSeen(Number(receipt.blockNumber));
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${selector} not shown`)), LIVE_LIMIT_MS).unref(),
+    );
+    return (await Promise.race([shown, timeout])) - included;
+  };
+  /** Chooses a file for the file input `selector`. */
+  const choose = (page: Page, selector: string, file: string) =>
+    page.locator(selector).setInputFiles(file);
   const openTicket = async (p: PartyName) => {
     await pages[p].goto(`${origin(p)}/#/ticket/${id}`);
     await pages[p].getByTestId("status").or(pages[p].getByTestId("not-a-party")).waitFor();
@@ -123,10 +171,15 @@ describe("dashboard in the browser", function () {
       await party.page.goto(dashboards.byName[p].url);
       await party.page.getByTestId("me").waitFor();
     }
-    await mkdir(SHOTS, { recursive: true });
+    shots = KEEP_SHOTS ? path.join(ROOT, "docs", "screenshots") : await tempDir("web-shots");
+    await mkdir(shots, { recursive: true });
+    clock = blockClock(node.url);
   });
 
   after(async function () {
+    clock?.stop();
+    if (live.length > 0) console.log(`      live, from block to page: ${live.join(", ")}`);
+    if (!KEEP_SHOTS) await removeDir(shots || undefined);
     await browser?.close();
     await dashboards?.close();
     await endpoint?.close();
@@ -174,47 +227,84 @@ describe("dashboard in the browser", function () {
     expect(await csd.getByTestId("no-actions").isVisible()).to.equal(true);
     await shot("02-csd-reads", "csd");
 
-    // 3. Two OKs; each appears on the CSD's open page within the promised time.
+    // 3. The custodian bank checks the ticket against its own instruction and positions: a
+    //    wrong file is named on its field; its own one proposes OK.
+    const cb = pages["custodian-bank"];
+    await openTicket("custodian-bank");
+    await choose(cb, "#check-instruction", example("invalid/other-trade.json"));
+    await cb.getByRole("button", { name: "Run the check" }).click();
+    await cb.locator("#check-instruction-error").waitFor();
+    expect(await cb.locator("#check-instruction-error").innerText()).to.match(
+      /^instruction NMR-240520-0107 is for another trade than the ticket \(AM-20240513-001\)/,
+    );
+    await choose(cb, "#check-instruction", example("instructions/custodian-bank.json"));
+    await choose(cb, "#check-positions", example("positions/custodian-bank.json"));
+    await cb.getByRole("button", { name: "Run the check" }).click();
+    await cb.getByTestId("check-table").waitFor({ timeout: 30_000 });
+    expect(await cb.getByTestId("check-proposal").innerText()).to.include("proposes OK");
+    expect(await cb.getByTestId("check-balances").innerText()).to.match(/cash JPY\s+3405000/);
+    await shot("03-custodian-bank-check", "custodian-bank");
+
+    // 4. Two OKs; each appears on the CSD's open page within 2 s of the block that carries it.
     for (const [step, p] of (["custodian-bank", "securities-firm"] as const).entries()) {
-      await openTicket(p);
-      await pages[p].getByRole("button", { name: /^OK/ }).click();
+      if (p !== "custodian-bank") await openTicket(p);
+      const took = await liveAfter(
+        pages[p],
+        pages[p].getByRole("button", { name: /^OK/ }),
+        csd,
+        `[data-testid="route"] li[data-state="approved"]`,
+        step + 1,
+      );
+      live.push(`${p}'s OK ${took} ms`);
+      expect(took, `${p}'s OK on the CSD's page, from its block`).to.be.below(LIVE_MS);
       await pages[p].getByTestId("action-result").waitFor({ timeout: 60_000 });
-      const started = Date.now();
-      await csd
-        .locator(`[data-testid="route"] li[data-state="approved"]`)
-        .nth(step)
-        .waitFor({ timeout: LIVE_LIMIT_MS });
-      const took = Date.now() - started;
-      expect(took, `${p}'s OK on the CSD's page`).to.be.below(LIVE_LIMIT_MS);
       await shot(`0${3 + step}-${p}-ok`, p);
     }
     await csd.getByRole("button", { name: /^OK/ }).waitFor({ timeout: LIVE_LIMIT_MS });
     expect(await csd.getByTestId("live").innerText()).to.include("approved by securities-firm");
 
-    // 4. The CSD returns it with a reason; the securities firm's open page shows why.
+    // 5. The CSD checks against its own instruction (another settlement date), takes the check's
+    //    reason and returns the ticket; the securities firm's open page shows why.
     const sf = pages["securities-firm"];
-    await csd.getByLabel("Reason (ISO code and meaning)").selectOption("NMAT/DDAT");
-    await csd.getByLabel(/^Note/).fill("CSD record says settlement on 2024-05-16");
-    await csd.getByRole("button", { name: /^NG/ }).click();
+    await choose(csd, "#check-instruction", example("instructions/csd.json"));
+    await csd.getByRole("button", { name: "Run the check" }).click();
+    await csd.getByTestId("check-table").waitFor({ timeout: 30_000 });
+    expect(await csd.getByTestId("check-proposal").innerText()).to.include(
+      "proposes NG — NMAT/DDAT",
+    );
+    expect(
+      await csd.locator('[data-testid="check-table"] tr[data-field="settlementDate"]').innerText(),
+    ).to.match(/2024-05-15\s+2024-05-16\s+mismatch \(NMAT\/DDAT\)/);
+    await csd.getByRole("button", { name: "Use the check's reason" }).click();
+    expect(await csd.getByLabel("Reason (ISO code and meaning)").inputValue()).to.equal(
+      "NMAT/DDAT",
+    );
+    expect(await csd.getByLabel(/^Note/).inputValue()).to.include("ours 2024-05-16");
+    await screenshot(csd, "05-csd-check-csd");
+    const took = await liveAfter(
+      csd,
+      csd.getByRole("button", { name: /^NG/ }),
+      sf,
+      `[data-testid="route"] li[data-state="returned"]`,
+      1,
+    );
+    live.push(`csd's NG ${took} ms`);
+    expect(took, "the CSD's NG on the securities firm's page, from its block").to.be.below(LIVE_MS);
     await csd.getByTestId("action-result").waitFor({ timeout: 60_000 });
-    await sf.getByText("returned", { exact: true }).first().waitFor({ timeout: LIVE_LIMIT_MS });
     await sf
       .getByTestId("history")
       .getByText("settlement date differs")
       .waitFor({ timeout: LIVE_LIMIT_MS });
     expect(await sf.getByTestId("history").innerText()).to.include(
-      "CSD record says settlement on 2024-05-16",
+      "settlementDate: ticket 2024-05-15, ours 2024-05-16",
     );
     expect(await sf.getByTestId("route").innerText()).to.include(
       "NMAT/DDAT settlement date differs",
     );
     await shot("05-csd-ng", "csd");
-    await sf.screenshot({
-      path: path.join(SHOTS, "05-securities-firm-sees-return.png"),
-      fullPage: true,
-    });
+    await screenshot(sf, "05-securities-firm-sees-return");
 
-    // 5. The outsider: its inbox is empty and the ticket says nothing but one line.
+    // 6. The outsider: its inbox is empty and the ticket says nothing but one line.
     const outsider = pages.outsider;
     await outsider.goto(`${origin("outsider")}/#/`);
     await outsider.getByTestId("inbox-empty").waitFor();
@@ -223,9 +313,9 @@ describe("dashboard in the browser", function () {
     expect(text).to.include("not a party to this ticket");
     for (const secret of ["JP3633400001", "returned", "csd", "DDAT", "custodian"])
       expect(text).not.to.include(secret);
-    await outsider.screenshot({ path: path.join(SHOTS, "06-outsider.png"), fullPage: true });
+    await screenshot(outsider, "06-outsider");
 
-    // 6. The asset manager amends; the route approves version 2; it completes.
+    // 7. The asset manager amends; the route approves version 2; it completes.
     await am.goto(`${origin("asset-manager")}/#/ticket/${id}`);
     await am.getByRole("link", { name: "Amend and resubmit" }).click();
     await am.locator("#f-settlementDate").waitFor();
@@ -365,7 +455,7 @@ describe("dashboard in the browser", function () {
             .activeElement === el,
       );
     expect(focused, "focus on the first field to correct").to.equal(true);
-    await am.screenshot({ path: path.join(SHOTS, "08-field-errors.png"), fullPage: true });
+    await screenshot(am, "08-field-errors");
     // A file that is not JSON: said on the upload field, as the CLI says it of a --file.
     await am.locator("#f-file").setInputFiles({
       name: "broken.json",
@@ -376,6 +466,19 @@ describe("dashboard in the browser", function () {
     expect(await am.locator("#f-file-error").innerText()).to.match(
       /^broken\.json: not valid JSON at line 2, column \d+$/,
     );
+    // A sese.023 instruction fills the form; one with an element the ticket has no field for is
+    // refused on the upload field, in the words `ticket:create --file` uses.
+    await choose(am, "#f-file", example("invalid/sese023-unsupported-element.xml"));
+    await eventually("the unsupported element named", async () =>
+      /unsupported element/.test(await am.locator("#f-file-error").innerText()) ? true : undefined,
+    );
+    await am.locator("#f-isin").fill("");
+    await choose(am, "#f-file", example("dvp-japanese-equity-buy.sese023.xml"));
+    await eventually("the form filled from sese.023", async () =>
+      (await am.locator("#f-isin").inputValue()) === "JP3633400001" ? true : undefined,
+    );
+    expect(await am.locator("#f-senderReference").inputValue()).to.equal("AM-20240513-001");
+    expect(await am.locator("#f-file-error").count()).to.equal(0);
     const inboxAfter = await (await am.request.get(`${origin("asset-manager")}/api/inbox`)).json();
     expect(inboxAfter.length).to.equal(inboxBefore.length);
   });
@@ -387,7 +490,7 @@ describe("dashboard in the browser", function () {
     endpoint!.down();
     await csd.getByTestId("banner").waitFor({ state: "visible", timeout: 30_000 });
     expect(await csd.getByTestId("banner").innerText()).to.include("cannot be reached");
-    await csd.screenshot({ path: path.join(SHOTS, "09-node-down.png"), fullPage: true });
+    await screenshot(csd, "09-node-down");
     endpoint!.up();
     await csd.getByTestId("banner").waitFor({ state: "hidden", timeout: 30_000 });
     await csd.getByTestId("inbox-row").first().waitFor();

@@ -100,3 +100,68 @@ export async function switchableEndpoint(target: string): Promise<SwitchableEndp
       }),
   };
 }
+
+/**
+ * When each block was first seen on the node, on this machine's clock: `eth_blockNumber` polled
+ * every 25 ms straight from the node (not through the dashboards' endpoint). A block that
+ * appears together with others gets the same time.
+ */
+export function blockClock(url: string): {
+  firstSeen(block: number): Promise<number>;
+  stop(): void;
+} {
+  const seen = new Map<number, number>();
+  let last = -1;
+  let running = true;
+  const poll = async () => {
+    while (running) {
+      const head = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}',
+      })
+        .then(async (r) => Number(((await r.json()) as { result: string }).result))
+        .catch(() => -1);
+      const now = Date.now();
+      for (let n = last + 1; n <= head; n++) if (!seen.has(n)) seen.set(n, now);
+      last = Math.max(last, head);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+  void poll();
+  return {
+    async firstSeen(block) {
+      for (let i = 0; i < 2_400 && !seen.has(block); i++)
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      const at = seen.get(block);
+      if (at === undefined) throw new Error(`block ${block} never seen`);
+      return at;
+    },
+    stop() {
+      running = false;
+    },
+  };
+}
+
+/**
+ * The time (this machine's clock) at which `page` first shows `count` elements matching
+ * `selector`, stamped inside the page by a MutationObserver, not by the test's polling.
+ */
+export function stampWhen(page: Page, selector: string, count: number): Promise<number> {
+  // A string, not a function: the test loader's name helpers do not exist in the page.
+  return page.evaluate(`new Promise((resolve) => {
+    const shown = () => document.querySelectorAll(${JSON.stringify(selector)}).length >= ${count};
+    if (shown()) return resolve(Date.now());
+    const observer = new MutationObserver(() => {
+      if (!shown()) return;
+      observer.disconnect();
+      resolve(Date.now());
+    });
+    observer.observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      characterData: true,
+    });
+  })`) as Promise<number>;
+}

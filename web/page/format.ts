@@ -1,4 +1,6 @@
-/** Display helpers: amounts with grouping, dates with days to go. */
+/** Display helpers: amounts with grouping, dates with days to go, table heads. */
+import { html } from "htm/preact";
+
 export function amount(value: string | undefined): string {
   if (value === undefined) return "";
   const [whole, fraction] = value.split(".");
@@ -31,3 +33,11 @@ export const STATUS: Record<string, string> = {
   completed: "completed",
   cancelled: "cancelled",
 };
+
+/** A table's column heads. */
+export const TableHead = ({ cols }: { cols: string[] }) =>
+  html`<thead>
+    <tr>
+      ${cols.map((c) => html`<th scope="col" key=${c}>${c}</th>`)}
+    </tr>
+  </thead>`;

@@ -6,7 +6,7 @@ import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 
 import type { InboxItem } from "../server/port.js";
-import { amount, daysLabel, DIRECTION, today } from "./format.js";
+import { amount, daysLabel, DIRECTION, TableHead, today } from "./format.js";
 import { useLoad } from "./load.js";
 import type { Session } from "./main.js";
 
@@ -107,20 +107,9 @@ export function Inbox({ session, tick }: { session: Session; tick: number }) {
               <caption>
                 ${rows.length} ticket${rows.length === 1 ? "" : "s"}
               </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Ticket</th>
-                  <th scope="col">Instrument</th>
-                  <th scope="col">Direction</th>
-                  <th scope="col">Quantity</th>
-                  <th scope="col">Settlement amount</th>
-                  <th scope="col">Settlement date</th>
-                  <th scope="col">Agents (delivering → receiving)</th>
-                  <th scope="col">My step</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Last event</th>
-                </tr>
-              </thead>
+              <${TableHead}
+                cols=${["Ticket", "Instrument", "Direction", "Quantity", "Settlement amount", "Settlement date", "Agents (delivering → receiving)", "My step", "Status", "Last event"]}
+              />
               <tbody>
                 ${rows.map((t) => html`<${Row} key=${t.id} t=${t} />`)}
               </tbody>

@@ -6,8 +6,16 @@
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 
-import type { ActionOutcome, HistoryItem, RouteStep, TicketDetail } from "../server/port.js";
+import type {
+  ActionOutcome,
+  CheckResult,
+  CheckRow,
+  HistoryItem,
+  RouteStep,
+  TicketDetail,
+} from "../server/port.js";
 import { ApiError, post } from "./api.js";
+import { TableHead } from "./format.js";
 import { useLoad } from "./load.js";
 import type { Session } from "./main.js";
 
@@ -103,33 +111,136 @@ function History({ items }: { items: HistoryItem[] }) {
   </ol>`;
 }
 
-function Check({ t }: { t: TicketDetail }) {
-  if (t.check === undefined) return "";
-  return html`<section aria-labelledby="check-h">
-    <h2 id="check-h">Check against my instruction: proposes ${t.check.proposal}</h2>
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Field</th>
-          <th scope="col">Ticket</th>
-          <th scope="col">My instruction</th>
-          <th scope="col">Result</th>
-        </tr>
-      </thead>
+const RESULT_WORD: Record<CheckRow["result"], string> = {
+  match: "match",
+  "within-tolerance": "within tolerance",
+  mismatch: "mismatch",
+  "not-compared": "not compared",
+};
+
+/** Reads a chosen file for the API: its name and text. */
+const readFile = async (input: HTMLInputElement) => {
+  const f = input.files?.[0];
+  return f === undefined ? undefined : { name: f.name, text: await f.text() };
+};
+
+function CheckResultView({ c }: { c: CheckResult }) {
+  return html`<p data-testid="check-proposal" class=${c.proposal === "OK" ? "success" : "error"}>
+      Version ${c.version} against ${c.side === "same-side" ? "our record" : "our instruction"}
+      ${c.senderReference}: proposes <strong>${c.proposal}</strong>${
+        c.reasons.length === 0
+          ? ""
+          : ` — ${c.reasons.map((r) => `${r.qualifier}/${r.code} ${r.meaning}`).join("; ")}`
+      }
+    </p>
+    <table data-testid="check-table">
+      <caption>
+        Field by field
+      </caption>
+      <${TableHead} cols=${["Field", "Ticket", "My instruction", "Result"]} />
       <tbody>
-        ${t.check.rows.map(
+        ${c.rows.map(
           (r) =>
-            html`<tr class=${r.result}>
-              <th scope="row">${r.field}</th>
+            html`<tr key=${r.field} class=${r.result} data-field=${r.field}>
+              <th scope="row"><abbr title=${r.tag}>${r.field}</abbr></th>
               <td>${r.ticket ?? ""}</td>
               <td>${r.instruction ?? ""}</td>
               <td>
-                ${r.result}${r.reason === undefined ? "" : ` (${r.reason.qualifier}/${r.reason.code})`}
+                ${RESULT_WORD[r.result]}${r.result === "mismatch" ? ` (NMAT/${r.code})` : ""}${r.note === undefined ? "" : html`<br /><small>${r.note}</small>`}
               </td>
             </tr>`,
         )}
       </tbody>
     </table>
+    ${
+      c.balances === undefined
+        ? html`<p>Balances: no positions given, not checked.</p>`
+        : html`<table data-testid="check-balances">
+            <caption>
+              Balances from ${c.balances.source}, as of ${c.balances.asOf}
+            </caption>
+            <${TableHead} cols=${["Position", "Needed", "Held", "Result"]} />
+            <tbody>
+              ${c.balances.rows.map(
+                (b) =>
+                  html`<tr key=${b.kind + b.what} class=${b.sufficient ? "match" : "mismatch"}>
+                    <th scope="row">${b.kind} ${b.what}</th>
+                    <td>${b.required}</td>
+                    <td>${b.available}</td>
+                    <td>
+                      ${b.sufficient ? "sufficient" : `short (${b.reason?.qualifier}/${b.reason?.code})`}
+                    </td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }`;
+}
+
+/** A route party checks the ticket while it is open. */
+const canCheck = (t: TicketDetail) => t.status === "open" && t.myRole === "route";
+
+/** The check: the party uploads its own instruction (and positions); the server matches. */
+function Check({ t, done }: { t: TicketDetail; done: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [errors, setErrors] = useState<Record<string, string[]>>({});
+  const [failure, setFailure] = useState<string | undefined>(undefined);
+  const run = async (e: Event) => {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const instruction = await readFile(form.querySelector<HTMLInputElement>("#check-instruction")!);
+    const positions = await readFile(form.querySelector<HTMLInputElement>("#check-positions")!);
+    setErrors({});
+    setFailure(undefined);
+    if (instruction === undefined) {
+      setErrors({ instruction: ["choose your instruction file"] });
+      return;
+    }
+    setBusy(true);
+    try {
+      await post<CheckResult>(`/api/tickets/${t.id}/check`, { instruction, positions });
+      done();
+    } catch (err) {
+      const error = err as ApiError;
+      setErrors(error.fields);
+      if (Object.keys(error.fields).length === 0) setFailure(error.message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const fileField = (field: string, label: string) =>
+    html`<p>
+      <label for=${`check-${field}`}>${label}</label><br />
+      <input
+        id=${`check-${field}`}
+        type="file"
+        accept=".json,.xml"
+        aria-invalid=${errors[field] !== undefined}
+        aria-describedby=${errors[field] === undefined ? undefined : `check-${field}-error`}
+      />
+      ${
+        errors[field] === undefined
+          ? ""
+          : html`<span class="field-error" id=${`check-${field}-error`}
+              >${errors[field].join("; ")}</span
+            >`
+      }
+    </p>`;
+  return html`<section aria-labelledby="check-h" class="check">
+    <h2 id="check-h">Check against my instruction</h2>
+    ${t.check === undefined ? "" : html`<${CheckResultView} c=${t.check} />`}
+    ${
+      canCheck(t)
+        ? html`<form onSubmit=${run} novalidate data-testid="check-form">
+            ${fileField("instruction", "My instruction (ticket JSON or sese.023 XML)")}
+            ${fileField("positions", "My positions (sr-positions/1 JSON, optional)")}
+            <button type="submit" disabled=${busy}>
+              ${t.check === undefined ? "Run the check" : "Run the check again"}
+            </button>
+            ${failure === undefined ? "" : html`<p class="error" role="alert">${failure}</p>`}
+          </form>`
+        : ""
+    }
   </section>`;
 }
 
@@ -187,6 +298,12 @@ function Actions({ t, session, done }: { t: TicketDetail; session: Session; done
   for (const r of session.reasons)
     byQualifier.set(r.qualifier, [...(byQualifier.get(r.qualifier) ?? []), r]);
   const reasonError = fieldErrors.reasons?.join("; ");
+  const proposed = t.check?.proposal === "NG" ? t.check.reasons : [];
+  const useCheck = () => {
+    const chosen = proposed.slice(0, session.capabilities.maxReasons);
+    setReasons(chosen.map((r) => `${r.qualifier}/${r.code}`));
+    setNote(chosen.map((r) => r.narrative).join("; "));
+  };
   return html`<section aria-labelledby="actions-h" class="actions">
     <h2 id="actions-h">Your decision on version ${t.version}</h2>
     ${a.approve ? html`<button type="button" class="ok" disabled=${busy} onClick=${() => act("approve", {})}>OK — approve version ${t.version}</button>` : ""}
@@ -201,6 +318,15 @@ function Actions({ t, session, done }: { t: TicketDetail; session: Session; done
           >
             <fieldset>
               <legend>NG — return with a reason</legend>
+              ${
+                proposed.length === 0
+                  ? ""
+                  : html`<p>
+                      <button type="button" onClick=${useCheck}>
+                        Use the check's reason${proposed.length > 1 ? "s" : ""}
+                      </button>
+                    </p>`
+              }
               <p>
                 <label for="reason">Reason (ISO code and meaning)</label><br />
                 <select
@@ -211,8 +337,8 @@ function Actions({ t, session, done }: { t: TicketDetail; session: Session; done
                   aria-describedby=${reasonError === undefined ? undefined : "reason-error"}
                   onChange=${(e: Event) => setReasons([...(e.target as HTMLSelectElement).selectedOptions].map((o) => o.value).filter(Boolean))}
                 >
-                  ${several ? "" : html`<option value="">— choose a reason —</option>`}
-                  ${[...byQualifier].map(([q, list]) => html`<optgroup label=${q}>${list.map((r) => html`<option value=${`${r.qualifier}/${r.code}`}>${r.qualifier}/${r.code} — ${r.meaning}</option>`)}</optgroup>`)}
+                  ${several ? "" : html`<option value="" selected=${reasons.length === 0}>— choose a reason —</option>`}
+                  ${[...byQualifier].map(([q, list]) => html`<optgroup label=${q}>${list.map((r) => html`<option value=${`${r.qualifier}/${r.code}`} selected=${reasons.includes(`${r.qualifier}/${r.code}`)}>${r.qualifier}/${r.code} — ${r.meaning}</option>`)}</optgroup>`)}
                 </select>
               </p>
               ${reasonError === undefined ? "" : html`<p class="field-error" id="reason-error">${reasonError}</p>`}
@@ -272,7 +398,11 @@ export function TicketPage({ session, id, tick }: { session: Session; id: string
       <${Progress} t=${t} />
     </section>
     <${Actions} t=${t} session=${session} done=${reload} />
-    <${Check} t=${t} />
+    ${
+      session.capabilities.check && (t.check !== undefined || canCheck(t))
+        ? html`<${Check} t=${t} done=${reload} />`
+        : ""
+    }
     <section aria-labelledby="trade-h">
       <h2 id="trade-h">Trade</h2>
       <${Trade} trade=${t.trade} />

@@ -10,6 +10,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 
+import { checkTicket } from "../../lib/app/check.js";
 import type { Actor, App } from "../../lib/app/context.js";
 import { createTicket } from "../../lib/app/create.js";
 import {
@@ -32,12 +33,17 @@ import {
   StoreError,
   TicketValidationError,
 } from "../../lib/errors.js";
+import { parseInstruction } from "../../lib/iso20022/instruction.js";
+import type { CheckResult as LibCheckResult } from "../../lib/matching/check.js";
+import { parsePositions, StaticPositions } from "../../lib/matching/positions.js";
 import { parseReason, QUALIFIERS, REASON_CODES, type Qualifier } from "../../lib/reasons.js";
+import { OtherTradeError, PositionError } from "../../lib/matching/errors.js";
 import { parseJsonText } from "../../lib/ticket/file.js";
 import { parseTrade, type Trade } from "../../lib/ticket/schema.js";
 import {
   PortError,
   type ActionOutcome,
+  type CheckResult,
   type DashboardPort,
   type DirectoryEntry,
   type HistoryItem,
@@ -46,6 +52,7 @@ import {
   type ReasonView,
   type TicketDetail,
   type TicketStatus,
+  type UploadedFile,
 } from "./port.js";
 
 export interface AdapterOptions {
@@ -88,6 +95,57 @@ export function toPortError(error: unknown): unknown {
   if (error instanceof ChainError || error instanceof StoreError)
     return new PortError("unavailable", message, {}, error.hint);
   return new PortError("invalid", message);
+}
+
+/** A problem of an uploaded file, said on the form field that took it. */
+function fileError(field: string, error: unknown): PortError {
+  if (!(error instanceof SettlementError)) throw error;
+  const lines = error instanceof TicketValidationError ? [...error.issues] : [error.shortMessage];
+  return new PortError("invalid", lines.join("; "), { [field]: lines }, error.hint);
+}
+
+const withoutBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
+/** The check result of `lib/matching` as the page shows it. */
+function checkOf(result: LibCheckResult): CheckResult {
+  const b = result.balances;
+  return {
+    version: result.binding.version,
+    side: result.instruction.side,
+    senderReference: result.instruction.senderReference,
+    proposal: result.proposal,
+    rows: result.rows.map((r) => ({
+      field: r.field,
+      tag: r.tag,
+      ticket: r.ticket,
+      instruction: r.own,
+      result: r.status,
+      code: r.code,
+      note: r.note,
+    })),
+    balances:
+      b === undefined
+        ? undefined
+        : {
+            source: b.source,
+            asOf: b.asOf,
+            rows: b.lines.map((l) => ({
+              kind: l.kind,
+              what: l.what,
+              required: l.required,
+              available: l.available,
+              sufficient: l.sufficient,
+              reason: l.reason,
+            })),
+          },
+    reasons: result.reasons.map((r) => ({
+      qualifier: r.qualifier,
+      code: r.code,
+      meaning: r.meaning,
+      fields: [...r.fields],
+      narrative: r.narrative,
+    })),
+  };
 }
 
 async function mapped<T>(body: () => Promise<T>): Promise<T> {
@@ -187,11 +245,18 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
     }
     return onChain;
   };
-  const outcome = (r: { id: string; version: number; status: string; next?: PartyRef }) => ({
+  const outcome = (r: {
+    id: string;
+    version: number;
+    status: string;
+    next?: PartyRef;
+    txHash?: string;
+  }): ActionOutcome => ({
     id: r.id,
     version: r.version,
     status: r.status as TicketStatus,
     next: r.next === undefined ? undefined : ref(r.next),
+    tx: r.txHash,
   });
   const parseTradeInput = (trade: unknown): Trade => {
     try {
@@ -204,10 +269,18 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
   // `ticket:watch` running at the same time still receives every notice itself.
   const follower: Actor = { ...actor, stateDir: join(actor.stateDir, "dashboard") };
   const inboxCache = new Map<string, { stamp: string; item: InboxItem }>();
+  /** The last check of each ticket; shown while the ticket is still at the version checked. */
+  const checks = new Map<string, CheckResult>();
 
   return {
     me: ref(actor.party),
-    capabilities: { reroute: false, maxReasons: 1, versionBoundOnChain: false, uploads: ["json"] },
+    capabilities: {
+      reroute: false,
+      maxReasons: 1,
+      versionBoundOnChain: false,
+      uploads: ["json", "sese.023"],
+      check: true,
+    },
 
     reasonCodes(): ReasonView[] {
       return (Object.keys(QUALIFIERS) as Qualifier[]).flatMap((qualifier) =>
@@ -252,7 +325,13 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
         return items;
       }),
 
-    ticket: (id) => mapped(async () => detailOf(await showTicket(app, actor, id), me)),
+    ticket: (id) =>
+      mapped(async () => {
+        const detail = detailOf(await showTicket(app, actor, id), me);
+        const check = checks.get(detail.id);
+        if (check?.version === detail.version) detail.check = check;
+        return detail;
+      }),
 
     validate(trade) {
       try {
@@ -265,19 +344,23 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
     },
 
     readUpload(name, text) {
-      if (!name.toLowerCase().endsWith(".json")) {
-        const message = `${name}: only ticket JSON files can be read here`;
-        throw new PortError("invalid", message, { file: [message] });
+      if (withoutBom(text).trimStart().startsWith("<")) {
+        // A sese.023 instruction: mapped to the ticket's fields and checked as the CLI does.
+        try {
+          return parseInstruction(text, name).trade as unknown as Record<string, unknown>;
+        } catch (error) {
+          throw fileError("file", error);
+        }
       }
       let json: unknown;
       try {
-        json = parseJsonText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, name);
+        json = parseJsonText(withoutBom(text), name);
       } catch (error) {
         const message = (error as SettlementError).shortMessage;
         throw new PortError("invalid", message, { file: [message] });
       }
       if (typeof json !== "object" || json === null || Array.isArray(json)) {
-        const message = `${name}: a ticket file holds one JSON object`;
+        const message = `${name}: neither a JSON ticket nor sese.023 XML`;
         throw new PortError("invalid", message, { file: [message] });
       }
       return json as Record<string, unknown>;
@@ -292,6 +375,7 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
           version: result.version,
           status: "open",
           next: ref(result.notified[0]),
+          tx: result.txHash,
         } satisfies ActionOutcome;
       }),
 
@@ -331,6 +415,36 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
           }
         }
         return outcome(await amendTicket(app, actor, id, parsed));
+      }),
+
+    check: (id, instruction, positions) =>
+      mapped(async () => {
+        let own;
+        try {
+          own = parseInstruction(instruction.text, instruction.name).trade;
+        } catch (error) {
+          throw fileError("instruction", error);
+        }
+        let held: StaticPositions | undefined;
+        if (positions !== undefined) {
+          try {
+            const json = parseJsonText(withoutBom(positions.text), positions.name);
+            held = new StaticPositions(positions.name, parsePositions(json, positions.name));
+          } catch (error) {
+            throw fileError("positions", error);
+          }
+        }
+        let result: LibCheckResult;
+        try {
+          ({ result } = await checkTicket(app, actor, id, { own, positions: held }));
+        } catch (error) {
+          if (error instanceof OtherTradeError) throw fileError("instruction", error);
+          if (error instanceof PositionError) throw fileError("positions", error);
+          throw error;
+        }
+        const check = checkOf(result);
+        checks.set(result.binding.id, check);
+        return check;
       }),
 
     reroute: async (id) => {

@@ -67,20 +67,52 @@ export interface HistoryItem {
   note?: string;
 }
 
-/** One row of a check's match table (the matching work): field, both values, verdict. */
+/** One row of a check's match table (lib/matching): field, both values, verdict. */
 export interface CheckRow {
   field: string;
+  /** The sese.023 element the field maps to. */
+  tag: string;
   ticket?: string;
   instruction?: string;
-  result: "match" | "mismatch" | "not compared";
+  result: "match" | "within-tolerance" | "mismatch" | "not-compared";
+  /** The NMAT code a mismatch of this field carries. */
+  code: string;
+  note?: string;
+}
+
+/** One line of the balance check: what the trade needs against what the party holds. */
+export interface BalanceRow {
+  kind: "cash" | "securities";
+  what: string;
+  required: string;
+  available: string;
+  sufficient: boolean;
   reason?: ReasonView;
 }
 
+/** A reason the check found, with the fields it concerns and one line for the counterparties. */
+export interface CheckReasonView extends ReasonView {
+  fields: string[];
+  narrative: string;
+}
+
+/** The party's check of one version of a ticket against its own instruction and positions. */
 export interface CheckResult {
   version: number;
+  /** Whose instruction it was compared with: the counterparty's or the same side's record. */
+  side: "counterparty" | "same-side";
+  senderReference: string;
   proposal: "OK" | "NG";
   rows: CheckRow[];
-  reasons: ReasonView[];
+  /** Absent when no positions were given. */
+  balances?: { source: string; asOf: string; rows: BalanceRow[] };
+  reasons: CheckReasonView[];
+}
+
+/** A file the page sends: its name and its text. */
+export interface UploadedFile {
+  name: string;
+  text: string;
 }
 
 /** What the caller may do with a ticket now (the page shows exactly these buttons). */
@@ -113,6 +145,8 @@ export interface ActionOutcome {
   version: number;
   status: TicketStatus;
   next?: PartyRef;
+  /** The transaction that carried it. */
+  tx?: string;
 }
 
 /** A notification for this party, in chain order; `cursor` resumes the stream after it. */
@@ -138,6 +172,8 @@ export interface Capabilities {
   versionBoundOnChain: boolean;
   /** Upload formats the New ticket page accepts. */
   uploads: Array<"json" | "sese.023">;
+  /** A party can check a ticket against its own instruction and positions. */
+  check: boolean;
 }
 
 export type PortErrorKind =
@@ -184,6 +220,11 @@ export interface DashboardPort {
   reject(id: string, version: number, reasons: string[], note: string): Promise<ActionOutcome>;
   /** Resubmits a returned ticket as a new version; `route`, if given, replaces the route too. */
   amend(id: string, version: number, trade: unknown, route?: string[]): Promise<ActionOutcome>;
+  /**
+   * Checks the current version against the party's own instruction (JSON or sese.023) and,
+   * if given, its positions; the result is kept and shown with the ticket while it is current.
+   */
+  check(id: string, instruction: UploadedFile, positions?: UploadedFile): Promise<CheckResult>;
   /** Changes the route only (a new version with the same trade). */
   reroute(id: string, version: number, route: string[]): Promise<ActionOutcome>;
   cancel(id: string, version: number): Promise<ActionOutcome>;

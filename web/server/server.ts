@@ -129,6 +129,14 @@ function text(body: Record<string, unknown>, field: string, max: number): string
   return v;
 }
 
+function file(body: Record<string, unknown>, field: string): { name: string; text: string } {
+  const v = body[field];
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new BodyError(`${field} must be a file: { name, text }`);
+  const f = v as Record<string, unknown>;
+  return { name: text(f, "name", 200) || field, text: text(f, "text", 200_000) };
+}
+
 function trade(body: Record<string, unknown>): unknown {
   if (!("trade" in body)) throw new BodyError("trade is missing");
   return body.trade;
@@ -274,6 +282,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const body = object(r.body);
       const route = body.route === undefined ? undefined : strings(body, "route", 8);
       return port.amend(r.params.id, version(body), trade(body), route);
+    });
+    api.post<{ Params: { id: string } }>("/api/tickets/:id/check", async (r) => {
+      const body = object(r.body);
+      const positions = body.positions === undefined ? undefined : file(body, "positions");
+      return port.check(r.params.id, file(body, "instruction"), positions);
     });
     api.post<{ Params: { id: string } }>("/api/tickets/:id/reroute", async (r) => {
       const body = object(r.body);
