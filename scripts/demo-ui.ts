@@ -6,15 +6,11 @@
  * same steps as `npm run demo`, while you watch the CSD's screen; or act in the browsers
  * yourself. Ctrl-C stops everything it started.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
-import { HDNodeWallet, Mnemonic } from "ethers";
 import hre from "hardhat";
 import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 
@@ -22,93 +18,23 @@ import userConfig from "../hardhat.config.js";
 import { partyKeyVariable } from "../lib/app/hardhat.js";
 import { taskMode } from "../lib/cli/output.js";
 import { describeError } from "../lib/errors.js";
+import { DEV_ACCOUNTS, startAnvil } from "../lib/testing/anvil.js";
 import { startPartyDashboards } from "../web/server/launch.js";
 
 const ROOT = hre.config.paths.root;
 const PARTIES = ["asset-manager", "custodian-bank", "securities-firm", "csd", "outsider"];
 const ROUTE = "custodian-bank,securities-firm,csd";
-/** anvil's public development mnemonic: test keys only, never funded on a real chain. */
-const DEV_MNEMONIC = Mnemonic.fromPhrase(
-  "test test test test test test test test test test test junk",
-);
-const devKey = (i: number) => HDNodeWallet.fromMnemonic(DEV_MNEMONIC, `m/44'/60'/0'/0/${i}`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() =>
-        resolve(typeof address === "object" && address !== null ? address.port : 0),
-      );
-    });
-  });
-}
-
-/** Starts anvil on `port` and resolves with a function that stops it by its PID. */
-async function startChain(port: number): Promise<() => void> {
-  const require = createRequire(import.meta.url);
-  const arch = process.arch === "x64" ? "amd64" : process.arch;
-  const binary = join(
-    require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/package.json`),
-    "..",
-    "bin",
-    "anvil",
-  );
-  const child = spawn(
-    binary,
-    [
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--block-time",
-      "1",
-      "--hardfork",
-      "london",
-      "--gas-price",
-      "0",
-      "--base-fee",
-      "0",
-      "--disable-min-priority-fee",
-      "--init",
-      join(ROOT, "chains", "besu-genesis.json"),
-    ],
-    { stdio: "ignore" },
-  );
-  const stop = () => {
-    if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, "SIGTERM");
-  };
-  process.on("exit", stop);
-  for (let i = 0; i < 200; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
-    }).then(
-      () => true,
-      () => false,
-    );
-    if (up) return stop;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  stop();
-  throw new Error("anvil did not start");
-}
-
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   taskMode.rethrow = true;
-  const port = await freePort();
-  const stopChain = await startChain(port);
+  const node = await startAnvil({ genesis: true, blockTime: 1 });
   const dataDir = await mkdtemp(join(tmpdir(), "sr-demo-ui-"));
-  const deploymentId = `demo-ui-${port}`;
-  process.env.SR_PRIVNET_RPC_URL = `http://127.0.0.1:${port}`;
-  process.env.SR_PRIVNET_ADMIN_KEY = devKey(0).privateKey;
+  const deploymentId = `demo-ui-${node.port}`;
+  process.env.SR_PRIVNET_RPC_URL = node.url;
+  process.env.SR_PRIVNET_ADMIN_KEY = DEV_ACCOUNTS[0].privateKey;
   PARTIES.forEach(
-    (name, i) => (process.env[partyKeyVariable("privnet", name)] = devKey(i + 1).privateKey),
+    (name, i) => (process.env[partyKeyVariable("privnet", name)] = DEV_ACCOUNTS[i + 1].privateKey),
   );
   const privnet = await createHardhatRuntimeEnvironment(
     userConfig,
@@ -122,7 +48,7 @@ async function main(): Promise<void> {
   const deployed = (await run("registry:deploy", { deploymentId })) as { address: string };
   registry = deployed.address;
   for (const [i, name] of PARTIES.entries())
-    await run("party:admit", { address: devKey(i + 1).address, name });
+    await run("party:admit", { address: DEV_ACCOUNTS[i + 1].address, name });
   for (const name of PARTIES) await run("party:register-key", { as: name });
 
   const dashboards = await startPartyDashboards(privnet, { parties: PARTIES, dataDir, registry });
@@ -140,7 +66,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await dashboards.close();
-    stopChain();
+    await node.stop();
     await rm(join(ROOT, "ignition", "deployments", deploymentId), { recursive: true, force: true });
     await rm(dataDir, { recursive: true, force: true });
   };
