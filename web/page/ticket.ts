@@ -126,8 +126,7 @@ const readFile = async (input: HTMLInputElement) => {
 
 function CheckResultView({ c }: { c: CheckResult }) {
   return html`<p data-testid="check-proposal" class=${c.proposal === "OK" ? "success" : "error"}>
-      Version ${c.version} against ${c.side === "same-side" ? "our record" : "our instruction"}
-      ${c.senderReference}: proposes <strong>${c.proposal}</strong>${
+      ${`Version ${c.version} against ${c.side === "same-side" ? "our record" : "our instruction"} ${c.senderReference}: proposes `}<strong>${c.proposal}</strong>${
         c.reasons.length === 0
           ? ""
           : ` — ${c.reasons.map((r) => `${r.qualifier}/${r.code} ${r.meaning}`).join("; ")}`
