@@ -201,7 +201,8 @@ const table = [
   "| --------- | ---: | --------: | -----: |",
   ...rows.map(([name, f]) => `| ${name} | ${f.runs} | ${ms(f.median)} | ${ms(f.p95)} |`),
 ];
-const machine = `node ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}`;
+const load = (await readFile("/proc/loadavg", "utf8").catch(() => "")).split(" ").slice(0, 3);
+const machine = `node ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores${load.length === 3 ? ` (load average ${load.join(" ")}; other work shared the machine)` : ""}, ${new Date().toISOString().slice(0, 10)}`;
 console.log(`matching benchmark: ${machine}`);
 console.log(table.join("\n"));
 // One line for scripts/bench.ts to read.
@@ -217,7 +218,7 @@ if (process.argv.includes("--write")) {
     "",
     "## Matching",
     "",
-    `Measured with \`npx tsx scripts/bench-matching.ts --chain --write\` (run by \`npm run bench\`), ${machine}; medians and p95 after warm-up. The check is \`runCheck\` (\`lib/matching/check.ts\`): every matching rule, the tolerance, the balance check against a position file and the canonical JSON of the result. **Check per ticket** opens the DvP example first the way every party does (reads its nine envelopes from a folder store, decrypts its own, verifies both commitments). The **use case** is \`checkTicket\` (\`lib/app/check.ts\`, what \`ticket:check\` runs) against anvil on the same machine: the chain reads of \`showTicket\` (ticket state, history, the originator's keys, the parties) come on top.`,
+    `Measured with \`npx tsx scripts/bench-matching.ts --chain --write\` (run by \`npm run bench\`), ${machine}; medians and p95 after warm-up. The check is \`runCheck\` (\`lib/matching/check.ts\`): every matching rule, the tolerance, the balance check against a position file and the canonical JSON of the result. **Check per ticket** opens the DvP example first the way every party does (reads its nine envelopes from a folder store, decrypts its own, verifies both commitments). The **use case** is \`checkTicket\` (\`lib/app/check.ts\`, what \`ticket:check\` runs) against anvil on the same machine: the chain reads of \`showTicket\` (ticket state, history, the originator's keys, the parties) come on top. Matching and the balance check are a small fraction of a check per ticket: opening the ticket (decryption, verification) and the chain reads are nearly all of it.`,
     "",
     ...table,
     "",

@@ -5,9 +5,9 @@
  * gives the result back to approve or reject, and {@link loadCheckedResult} refuses one made for
  * another ticket, version, trade or party, so what was checked is what is decided.
  */
-import { chmod, readFile, writeFile } from "node:fs/promises";
+import { chmod, writeFile } from "node:fs/promises";
 
-import { parseJsonText } from "../ticket/file.js";
+import { parseJsonText, readInputFile } from "../ticket/file.js";
 import type { Trade } from "../ticket/schema.js";
 import {
   checkResultJson,
@@ -105,23 +105,13 @@ export async function writeCheckResult(path: string, result: CheckResult): Promi
 
 /** Reads and validates a check result file, without checking what it is bound to. */
 export async function readCheckResult(path: string): Promise<CheckResult> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CheckResultError(
-      `${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (code ?? "cannot be read")}`,
-      { hint: "give the file that `ticket:check --out` wrote", cause: error },
-    );
-  }
-  if (bytes.length > MAX_CHECK_FILE_BYTES) {
-    throw new CheckResultError(
-      `${path}: ${bytes.length} bytes is more than a check result may have (${MAX_CHECK_FILE_BYTES})`,
-      { hint: "give the file that `ticket:check --out` wrote" },
-    );
-  }
-  return parseCheckResult(parseJsonText(bytes.toString("utf8"), path), path);
+  const text = await readInputFile(path, {
+    hint: "give the file that `ticket:check --out` wrote",
+    maxBytes: MAX_CHECK_FILE_BYTES,
+    what: "a check result",
+    error: CheckResultError,
+  });
+  return parseCheckResult(parseJsonText(text, path), path);
 }
 
 /**

@@ -36,6 +36,7 @@ function reasonsOf(entry: Extract<Entry, { kind: "returned" }>): AdviceReason[] 
 /** The status advice of every version of `view`, oldest first. */
 export function statusAdvices(view: TicketView): VersionAdvice[] {
   const advices: VersionAdvice[] = [];
+  // Every advice carries the current version's sender's reference (the history holds no older trade).
   const senderReference = view.trade.senderReference;
   for (let version = 1; version <= view.version; version++) {
     const entries = view.history.filter((h) => h.version === version);

@@ -2,10 +2,8 @@
  * A party's own instruction from a file: a ticket-schema JSON document or a sese.023 XML
  * message, told apart by the first non-blank character.
  */
-import { readFile } from "node:fs/promises";
-
 import { InputError } from "../errors.js";
-import { parseJsonText } from "../ticket/file.js";
+import { parseJsonText, readInputFile } from "../ticket/file.js";
 import { parseTrade, type Trade } from "../ticket/schema.js";
 import { parseSese023 } from "./sese023.js";
 import { MAX_MESSAGE_BYTES } from "./xml.js";
@@ -43,23 +41,10 @@ export function parseInstruction(
 export async function readInstructionFile(
   path: string,
 ): Promise<{ trade: Trade; format: InstructionFormat }> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      `${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (code ?? "cannot be read")}`,
-      {
-        hint: "give your own instruction for the trade, as ticket JSON or sese.023 XML",
-        cause: error,
-      },
-    );
-  }
-  if (bytes.length > MAX_MESSAGE_BYTES) {
-    throw new InputError(
-      `${path}: ${bytes.length} bytes is more than an instruction may have (${MAX_MESSAGE_BYTES})`,
-    );
-  }
-  return parseInstruction(bytes.toString("utf8"), path);
+  const text = await readInputFile(path, {
+    hint: "give your own instruction for the trade, as ticket JSON or sese.023 XML",
+    maxBytes: MAX_MESSAGE_BYTES,
+    what: "an instruction",
+  });
+  return parseInstruction(text, path);
 }

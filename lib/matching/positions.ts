@@ -14,9 +14,7 @@
  * }
  * ```
  */
-import { readFile } from "node:fs/promises";
-
-import { parseJsonText } from "../ticket/file.js";
+import { parseJsonText, readInputFile } from "../ticket/file.js";
 import {
   accountProblem,
   currencyDigits,
@@ -145,25 +143,11 @@ export class StaticPositions implements PositionSource {
 
 /** Reads and validates a position file (`sr-positions/1`). */
 export async function readPositionFile(path: string): Promise<StaticPositions> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new PositionError(
-      `${path}: ${code === "ENOENT" ? "no such file" : (code ?? "cannot be read")}`,
-      {
-        hint: "give the path of a position file, e.g. examples/positions/custodian-bank.json",
-        cause: error,
-      },
-    );
-  }
-  if (bytes.length > MAX_POSITION_FILE_BYTES) {
-    throw new PositionError(
-      `${path}: ${bytes.length} bytes is more than a position file may hold (${MAX_POSITION_FILE_BYTES})`,
-    );
-  }
-  let text = bytes.toString("utf8");
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const text = await readInputFile(path, {
+    hint: "give the path of a position file, e.g. examples/positions/custodian-bank.json",
+    maxBytes: MAX_POSITION_FILE_BYTES,
+    what: "a position file",
+    error: PositionError,
+  });
   return new StaticPositions(path, parsePositions(parseJsonText(text, path), path));
 }

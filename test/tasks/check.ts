@@ -16,7 +16,7 @@ import { closeApps } from "../../lib/cli/task-args.js";
 import { parseSese023 } from "../../lib/iso20022/sese023.js";
 import { buildSese024, parseSese024 } from "../../lib/iso20022/sese024.js";
 import { CheckResultError } from "../../lib/matching/errors.js";
-import type { CheckResult } from "../../lib/matching/check.js";
+import { checkResultJson, type CheckResult } from "../../lib/matching/check.js";
 import { DEV_ACCOUNTS, startPrivateChain, type PrivateChain } from "../../lib/testing/anvil.js";
 import {
   EXAMPLE,
@@ -144,12 +144,28 @@ describe("tasks: ticket:check, ticket:export and sese.023 in", function () {
       expect(run.stdout).to.contain("balances: no positions given, not checked");
     });
 
+    it("proposes NG with PEND/MONY when the custodian's cash is short, before the settlement date", async function () {
+      const positions = path.join(work!, "short-cash.json");
+      await writeFile(
+        positions,
+        JSON.stringify({ format: "sr-positions/1", asOf: "2024-05-14", cash: { JPY: "1000000" } }),
+      );
+      const run = await check("custodian-bank", { positions });
+      expect(run.code, show(run)).to.equal(0);
+      expect(run.stdout).to.contain("cash JPY: need 3405000, hold 1000000  short: PEND/MONY");
+      expect(run.stdout).to.contain("Proposed: NG with 1 reason(s)");
+      expect(run.stdout).to.match(
+        /PEND\/MONY .* — JPY: need 3405000, hold 1000000 \(short 2405000\)/,
+      );
+    });
+
     it("writes the canonical result with --out, readable by its owner only", async function () {
       const out = path.join(work!, "custodian.check.json");
       const run = await check("custodian-bank", { out, json: true });
       expect(run.code, show(run)).to.equal(0);
       expect((await stat(out)).mode & 0o777).to.equal(0o600);
       expect(await readFile(out, "utf8")).to.equal(run.stdout);
+      expect(run.stdout).to.equal(`${checkResultJson(JSON.parse(run.stdout) as CheckResult)}\n`);
       const loaded = await loadCheckedResult(app, await actAs(app, "custodian-bank"), ticket, out);
       expect(loaded.proposal).to.equal("OK");
     });
