@@ -11,8 +11,8 @@ import { getAddress } from "ethers";
 import { describeError, StoreConflictError, StoreError, TamperError } from "../errors.js";
 import type { RegistryClient } from "../chain/registry.js";
 import type { EnvelopeStore } from "../ticket/store.js";
-import { notificationsFor, ticketHistory } from "../chain/events.js";
-import { committedSet, type CommittedSet } from "../chain/committed-set.js";
+import { ticketHistory } from "../chain/events.js";
+import { committedSet, ticketsOf, type CommittedSet } from "../chain/committed-set.js";
 import { DEFAULT_TIMEOUT_MS, getEnvelope } from "./client.js";
 import {
   myLocators,
@@ -155,18 +155,16 @@ export async function holdsVerifiedSet(
 }
 
 /** Every set a party should hold: each version of its tickets, and each note of a return. */
-export async function setsOf(registry: RegistryClient, party: string): Promise<SetRef[]> {
+export async function setsOf(registry: RegistryClient, me: KeyHolder): Promise<SetRef[]> {
   const head = await registry.read(() => registry.contract.runner!.provider!.getBlockNumber());
-  const keys = [
-    ...new Set((await notificationsFor(registry, party, 0, head)).map((n) => n.key.toLowerCase())),
-  ];
+  const keys = await ticketsOf(registry, me, 0, head);
   const refs: SetRef[] = [];
   for (const ticketKey of keys) {
     const t = await registry.ticket(ticketKey);
     for (let version = 1; version <= t.version; version++)
       refs.push({ ticketKey, kind: "ticket", version });
     for (const e of await ticketHistory(registry, ticketKey)) {
-      if (e.kind === "returned" && !/^0x0{64}$/.test(e.narrativeCommitment)) {
+      if (e.kind === "returned" && !/^0x0{64}$/.test(e.reasonCommitment)) {
         refs.push({ ticketKey, kind: "note", version: e.version });
       }
     }
@@ -195,7 +193,7 @@ export async function recoverStore(input: {
   replicas?: readonly string[];
   timeoutMs?: number;
 }): Promise<RecoveryReport> {
-  const refs = await setsOf(input.registry, input.me.address);
+  const refs = await setsOf(input.registry, input.me);
   const report: RecoveryReport = { expected: refs.length, present: 0, fetched: 0, failed: [] };
   for (const ref of refs) {
     if (await holdsVerifiedSet(input.registry, input.store, input.me, ref)) {

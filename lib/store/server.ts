@@ -22,7 +22,7 @@ import {
 import type { RegistryClient } from "../chain/registry.js";
 import { LOCATOR_PATTERN } from "../crypto/locator.js";
 import { verifyEnvelope } from "../ticket/envelope-commitment.js";
-import { committedSet, holdsSet, type CommittedSet } from "../chain/committed-set.js";
+import { committedSet, holdsSetAs, type CommittedSet } from "../chain/committed-set.js";
 import { myLocators, openOwn, type KeyHolder } from "../ticket/open-set.js";
 import { FolderStore } from "./folder.js";
 import {
@@ -111,7 +111,7 @@ export async function verifyPush(
     if (error instanceof StoreError) throw new Refusal(404, error);
     throw error;
   }
-  if (!holdsSet(set, owner.address)) {
+  if (!(await holdsSetAs(registry, set, owner))) {
     throw new Refusal(
       403,
       new NotAPartyError(

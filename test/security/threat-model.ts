@@ -145,7 +145,10 @@ describe("threat model: one test per claim", function () {
       .join("")
       .toLowerCase();
     expect(everything).to.not.include(idHex);
-    for (const guess of [keccak256(toUtf8Bytes(id)), ticketKey(id, "0x" + "00".repeat(32))]) {
+    for (const guess of [
+      keccak256(toUtf8Bytes(id)),
+      ticketKey(id, "0x" + "00".repeat(32), "0x" + "00".repeat(20)),
+    ]) {
       expect(everything).to.not.include(guess.slice(2).toLowerCase());
     }
   });
