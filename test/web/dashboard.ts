@@ -317,7 +317,7 @@ describe("dashboard in the browser", function () {
 
     // 7. The asset manager amends; the route approves version 2; it completes.
     await am.goto(`${origin("asset-manager")}/#/ticket/${id}`);
-    await am.getByRole("link", { name: "Amend and resubmit" }).click();
+    await am.getByRole("link", { name: "Amend or re-route" }).click();
     await am.locator("#f-settlementDate").waitFor();
     await eventually("the form filled with version 1", async () =>
       (await am.locator("#f-isin").inputValue()) === "" ? undefined : true,
@@ -383,7 +383,7 @@ describe("dashboard in the browser", function () {
         409,
       ],
       [
-        "re-route, which this registry cannot do",
+        "re-route of a completed ticket",
         api.post(`${origin(p)}/api/tickets/${id}/reroute`, {
           data: { version: 2, route: ["csd"] },
           headers: good,

@@ -183,7 +183,11 @@ export function TicketForm({ session, amend }: { session: Session; amend?: strin
   );
 
   return html`<h1>
-      ${amend === undefined ? "New ticket" : `Amend ticket ${amend} (version ${version ?? "…"})`}
+      ${
+        amend === undefined
+          ? "New ticket"
+          : `${session.capabilities.reroute ? "Amend or re-route" : "Amend"} ticket ${amend} (version ${version ?? "…"})`
+      }
     </h1>
     <form onSubmit=${submit} novalidate data-testid="ticket-form">
       <p>

@@ -358,10 +358,11 @@ function Actions({ t, session, done }: { t: TicketDetail; session: Session; done
           </form>`
         : ""
     }
-    ${a.amend ? html`<a class="button" href=${`#/ticket/${t.id}/amend`}>Amend and resubmit</a>` : ""}
     ${
-      a.reroute && !a.amend
-        ? html`<a class="button" href=${`#/ticket/${t.id}/amend`}>Change the route</a>`
+      a.amend || a.reroute
+        ? html`<a class="button" href=${`#/ticket/${t.id}/amend`}
+            >${a.amend && a.reroute ? "Amend or re-route" : a.amend ? "Amend and resubmit" : "Change the route"}</a
+          >`
         : ""
     }
     ${a.cancel ? html`<button type="button" disabled=${busy} onClick=${() => confirm(`Cancel ticket ${t.id}?`) && act("cancel", {})}>Cancel ticket</button>` : ""}

@@ -1,11 +1,11 @@
 /**
- * The dashboard port over today's `lib/app`: the only file of the dashboard that knows the use
- * cases' signatures. Rewiring the dashboard to another library means rewriting this file.
+ * The dashboard port over `lib/app`: the only file of the dashboard that knows the use cases'
+ * signatures. Rewiring the dashboard to another library means rewriting this file.
  *
- * Where the registry cannot yet do what the port offers, this file says so in `capabilities`
- * and checks what it can: a decision names the version the page showed, and is refused as
- * stale when the chain has moved on (the registry itself does not yet bind approvals to a
- * version, so a decision racing an amendment in the same block is not caught here).
+ * A decision names the version the page showed. This file refuses it as stale when the chain
+ * already holds another version, before anything is signed; the registry itself binds each
+ * approval and return to a version, so one racing a revision in the same block is refused on
+ * chain (SettlementRegistryStaleVersion), and said the same way.
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -14,11 +14,12 @@ import { checkTicket } from "../../lib/app/check.js";
 import type { Actor, App } from "../../lib/app/context.js";
 import { createTicket } from "../../lib/app/create.js";
 import {
-  amendTicket,
   approveTicket,
   cancelTicket,
   locateForActor,
   rejectTicket,
+  rerouteTicket,
+  reviseTicket,
   showTicket,
   type TicketView,
 } from "../../lib/app/tickets.js";
@@ -36,9 +37,10 @@ import {
 import { parseInstruction } from "../../lib/iso20022/instruction.js";
 import type { CheckResult as LibCheckResult } from "../../lib/matching/check.js";
 import { parsePositions, StaticPositions } from "../../lib/matching/positions.js";
-import { parseReason, QUALIFIERS, REASON_CODES, type Qualifier } from "../../lib/reasons.js";
+import { parseReasons, QUALIFIERS, REASON_CODES, type Qualifier } from "../../lib/reasons.js";
 import { OtherTradeError, PositionError } from "../../lib/matching/errors.js";
 import { parseJsonText } from "../../lib/ticket/file.js";
+import { MAX_REASONS } from "../../lib/ticket/seal.js";
 import { parseTrade, type Trade } from "../../lib/ticket/schema.js";
 import {
   PortError,
@@ -90,6 +92,8 @@ export function toPortError(error: unknown): unknown {
     const option = /^--([a-z]+)/.exec(error.shortMessage)?.[1];
     return new PortError("invalid", message, option === undefined ? {} : { [option]: [message] });
   }
+  if (error instanceof ContractError && error.errorName === "SettlementRegistryStaleVersion")
+    return new PortError("stale", message, {}, "reload the ticket and decide on what it says now");
   if (error instanceof PartyError || error instanceof ContractError)
     return new PortError("not-allowed", message);
   if (error instanceof ChainError || error instanceof StoreError)
@@ -157,15 +161,29 @@ async function mapped<T>(body: () => Promise<T>): Promise<T> {
 }
 
 function historyOf(view: TicketView): HistoryItem[] {
+  // Decisions come from one-time addresses; the slot table names the party behind each one.
+  const parties = new Map(
+    [view.originator, ...view.route.map((s) => s.party)].map((p) => [p.name, p]),
+  );
   return view.history.map((h) => {
-    const by = "by" in h ? { name: h.byName ?? h.by, address: h.by } : undefined;
+    const known = h.byName === undefined ? undefined : parties.get(h.byName);
+    const by =
+      known !== undefined
+        ? ref(known)
+        : "by" in h
+          ? { name: h.byName ?? "a one-time address", address: h.by }
+          : undefined;
     const item: HistoryItem = { kind: h.kind, version: h.version, block: h.block, tx: h.tx, by };
     if (h.kind === "approved") item.step = h.step + 1;
     if (h.kind === "returned") {
       item.step = h.step + 1;
-      item.reasons = [{ qualifier: h.qualifier, code: h.reason, meaning: h.meaning }];
-      if (h.note !== undefined) item.note = h.note;
+      item.reasons = (h.reasons ?? []).map((r) => ({
+        qualifier: r.qualifier,
+        code: r.scheme === undefined ? r.code : `${r.scheme}/${r.code}`,
+        meaning: r.meaning,
+      }));
     }
+    if (h.note !== undefined) item.note = h.note;
     return item;
   });
 }
@@ -188,8 +206,9 @@ function detailOf(view: TicketView, me: string): TicketDetail {
     allowed: {
       approve: myTurn,
       reject: myTurn,
-      amend: originator && status === "returned",
-      reroute: false,
+      // The originator revises an open or returned ticket: a new trade, a new route, or both.
+      amend: originator && (status === "open" || status === "returned"),
+      reroute: originator && (status === "open" || status === "returned"),
       cancel: originator && (status === "open" || status === "returned"),
     },
   };
@@ -245,6 +264,14 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
     }
     return onChain;
   };
+  /** The originator's changes (revise, cancel) apply to an open or returned ticket only. */
+  const ownChange = async (id: string, version: number, what: string) => {
+    const onChain = await current(id, version);
+    if (onChain.originator !== me)
+      throw new PortError("not-allowed", `only the originator may ${what} ticket ${id}`);
+    if (onChain.status !== "open" && onChain.status !== "returned")
+      throw new PortError("not-allowed", `ticket ${id} is ${onChain.status}; it cannot be changed`);
+  };
   const outcome = (r: {
     id: string;
     version: number;
@@ -275,9 +302,9 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
   return {
     me: ref(actor.party),
     capabilities: {
-      reroute: false,
-      maxReasons: 1,
-      versionBoundOnChain: false,
+      reroute: true,
+      maxReasons: MAX_REASONS,
+      versionBoundOnChain: true,
       uploads: ["json", "sese.023"],
       check: true,
     },
@@ -387,34 +414,31 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
 
     reject: (id, version, reasons, note) =>
       serial(async () => {
-        if (reasons.length === 0)
-          throw new PortError("invalid", "choose a reason", { reasons: ["choose a reason"] });
-        if (reasons.length > 1) {
-          const message = `this registry records one reason per return, not ${reasons.length}`;
-          throw new PortError("invalid", message, { reasons: [message] });
-        }
+        const field = (message: string) =>
+          new PortError("invalid", message, { reasons: [message] });
+        if (reasons.length === 0) throw field("choose a reason");
+        if (reasons.length > MAX_REASONS)
+          throw field(`give at most ${MAX_REASONS} reasons, not ${reasons.length}`);
         try {
-          parseReason(reasons[0]);
+          parseReasons(reasons.join(","));
         } catch (error) {
-          const e = error as SettlementError;
-          throw new PortError("invalid", e.oneLine(), { reasons: [e.oneLine()] });
+          if (!(error instanceof SettlementError)) throw error;
+          throw field(error.oneLine());
         }
         await current(id, version);
-        return outcome(await rejectTicket(app, actor, id, { reason: reasons[0], note }));
+        return outcome(
+          await rejectTicket(app, actor, id, {
+            reason: reasons.join(","),
+            note: note.trim() === "" ? undefined : note,
+          }),
+        );
       }),
 
     amend: (id, version, trade, route) =>
       serial(async () => {
         const parsed = parseTradeInput(trade);
-        const onChain = await current(id, version);
-        if (route !== undefined) {
-          const named = await Promise.all(onChain.route.map((a) => app.registry.party(a)));
-          if (named.map((p) => p.name).join() !== route.join()) {
-            const message = "this registry keeps the route of an amended ticket";
-            throw new PortError("invalid", message, { route: [message] });
-          }
-        }
-        return outcome(await amendTicket(app, actor, id, parsed));
+        await ownChange(id, version, "amend");
+        return outcome(await reviseTicket(app, actor, id, { trade: parsed, route }, "amend"));
       }),
 
     check: (id, instruction, positions) =>
@@ -447,20 +471,15 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
         return check;
       }),
 
-    reroute: async (id) => {
-      throw new PortError(
-        "not-allowed",
-        `the route of ${id} cannot be changed on this registry`,
-        {},
-        "cancel the ticket and create a new one with the new route",
-      );
-    },
+    reroute: (id, version, route) =>
+      serial(async () => {
+        await ownChange(id, version, "re-route");
+        return outcome(await rerouteTicket(app, actor, id, route));
+      }),
 
     cancel: (id, version) =>
       serial(async () => {
-        const onChain = await current(id, version);
-        if (onChain.originator !== me)
-          throw new PortError("not-allowed", `only the originator may cancel ticket ${id}`);
+        await ownChange(id, version, "cancel");
         return outcome(await cancelTicket(app, actor, id));
       }),
 

@@ -56,7 +56,7 @@ export interface RouteStep {
 }
 
 export interface HistoryItem {
-  kind: "created" | "approved" | "completed" | "returned" | "amended" | "rerouted" | "cancelled";
+  kind: "created" | "approved" | "completed" | "returned" | "revised" | "cancelled";
   version: number;
   block: number;
   tx: string;
