@@ -13,7 +13,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -335,6 +335,64 @@ describe("dashboard in the browser", function () {
     expect(await csd.getByTestId("trade").innerText()).to.include("2024-05-16");
     await shot("07-completed", "asset-manager");
     expect(foreign, "requests beyond the party's own server").to.deep.equal([]);
+  });
+
+  it("returns with several reasons, re-routes, and refuses a decision on an older version", async function () {
+    const am = pages["asset-manager"];
+    const cb = pages["custodian-bank"];
+    const trade = JSON.parse(await readFile(EXAMPLE, "utf8")) as Record<string, unknown>;
+    const created = await am.request.post(`${origin("asset-manager")}/api/tickets`, {
+      data: {
+        trade: { ...trade, senderReference: "AM-20240513-002" },
+        route: ["custodian-bank", "securities-firm", "csd"],
+      },
+      headers: { origin: origin("asset-manager"), "x-session-token": await token("asset-manager") },
+    });
+    expect(created.status(), await created.text()).to.equal(200);
+    const second = ((await created.json()) as ActionOutcome).id;
+
+    // The custodian bank returns it with two reasons at once.
+    await cb.goto(`${origin("custodian-bank")}/#/ticket/${second}`);
+    await cb.getByRole("button", { name: /^NG/ }).waitFor({ timeout: LIVE_LIMIT_MS });
+    await cb.getByLabel("Reason (ISO code and meaning)").selectOption(["NMAT/DDAT", "PEND/MONY"]);
+    await cb.getByRole("button", { name: /^NG/ }).click();
+    await cb.getByTestId("action-result").waitFor({ timeout: 60_000 });
+    await am.goto(`${origin("asset-manager")}/#/ticket/${second}`);
+    await am.getByTestId("history").getByText("PEND/MONY").waitFor({ timeout: LIVE_LIMIT_MS });
+    const history = await am.getByTestId("history").innerText();
+    expect(history).to.include("NMAT/DDAT settlement date differs");
+    expect(history).to.include("PEND/MONY not enough money");
+
+    // The asset manager re-routes it around the securities firm: version 2, two steps.
+    await am.getByRole("link", { name: "Amend or re-route" }).click();
+    await eventually("the route filled with version 1's", async () =>
+      (await am.locator("#route-2").inputValue()) === "csd" ? true : undefined,
+    );
+    await am.locator("#route-1").selectOption("csd");
+    await am.locator("#route-2").selectOption("");
+    await am.getByRole("button", { name: "Resubmit as a new version" }).click();
+    await am.getByText("version 2").first().waitFor({ timeout: 60_000 });
+    const route = await am.getByTestId("route").innerText();
+    expect(route).to.match(/custodian-bank[\s\S]*csd/);
+    expect(route).not.to.include("securities-firm");
+    expect(await am.getByTestId("history").innerText()).to.include("revised");
+
+    // A page still showing version 1 cannot approve version 2.
+    const stale = await cb.request.post(
+      `${origin("custodian-bank")}/api/tickets/${second}/approve`,
+      {
+        data: { version: 1 },
+        headers: {
+          origin: origin("custodian-bank"),
+          "x-session-token": await token("custodian-bank"),
+        },
+      },
+    );
+    expect(stale.status()).to.equal(409);
+    expect(((await stale.json()) as { error: string }).error).to.include("now version 2");
+    await cb.getByRole("button", { name: "OK — approve version 2" }).waitFor({
+      timeout: LIVE_LIMIT_MS,
+    });
   });
 
   it("refuses requests without token, from another origin, for another's ticket, or malformed", async function () {
