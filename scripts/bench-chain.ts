@@ -29,7 +29,7 @@ import { createdBy } from "../lib/chain/events.js";
 // announcements instead, measured by scripts/bench-scan.ts.
 const notificationsFor = (registry: RegistryClient, party: string, from: number, to: number) =>
   createdBy(registry, party, from, to);
-import { FolderStore } from "../lib/store/folder.js";
+import { SqliteEnvelopeStore } from "../lib/store/sqlite.js";
 import { readTradeFile } from "../lib/ticket/file.js";
 import { sealTicket, storeSealed } from "../lib/ticket/seal.js";
 import type { Trade } from "../lib/ticket/schema.js";
@@ -331,7 +331,7 @@ export async function lifecycles(
   concurrency: number,
 ): Promise<LifecycleResult> {
   const [am, ...route] = d.parties;
-  const store = new FolderStore(storeRoot);
+  const store = SqliteEnvelopeStore.open(storeRoot);
   const to = d.registry.address;
   const clientMs = { seal: 0, store: 0, sign: 0 };
   let next = 0;

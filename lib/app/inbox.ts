@@ -1,8 +1,9 @@
 /**
  * A party's own ticket index: the tickets that concern it and, for each, the ticket ID (learnt
  * by decrypting its own envelope: the ID is never on the chain), its slot in each version's
- * one-time route, and the slot tables it has read. Kept in the party's state folder (0600 file,
- * 0700 folder) and brought up to date from a cursor:
+ * one-time route, and the slot tables it has read. Kept in the party's state folder (0600 files,
+ * 0700 folder): the notifications in `index.json`, the ID → key map in `index.sqlite` (a
+ * `PartyIndex`, through which a typed ID resolves). Brought up to date from a cursor:
  *
  * - tickets it created: `TicketCreated` logs with its address as the indexed originator;
  * - tickets routed to it: every `TicketCreated` / `TicketRevised` announcement, scanned with its
@@ -19,7 +20,7 @@ import { getAddress } from "ethers";
 
 import { announcements, createdBy } from "../chain/events.js";
 import { StealthScanner, type StealthMatch } from "../crypto/stealth.js";
-import { locateTicket } from "../ticket/open.js";
+import { openTicket } from "../ticket/open.js";
 import type { RouteSlot } from "../ticket/seal.js";
 import type { PartyRole } from "../ticket/route.js";
 import type { Actor, App } from "./context.js";
@@ -61,7 +62,21 @@ export async function loadInbox(app: App, actor: Actor): Promise<IndexFile> {
   const empty: IndexFile = { registry: app.registry.address, scannedTo: -1, tickets: {} };
   const file = await readJson<IndexFile>(indexPath(actor), empty);
   // An index of another deployment (e.g. a restarted development chain) is discarded.
-  return file.registry === app.registry.address ? file : empty;
+  const inbox = file.registry === app.registry.address ? file : empty;
+  for (const entry of Object.values(inbox.tickets)) {
+    entry.id = actor.ids.byTicketKey(entry.key)?.id;
+  }
+  return inbox;
+}
+
+/** Writes the index: the IDs go to the party index, the rest to `index.json`. */
+async function saveInbox(actor: Actor, inbox: IndexFile): Promise<void> {
+  const tickets: Record<string, InboxEntry> = {};
+  for (const [key, { id, ...entry }] of Object.entries(inbox.tickets)) {
+    if (id !== undefined) actor.ids.remember({ id, ticketKey: key });
+    tickets[key] = entry;
+  }
+  await writeJson(indexPath(actor), { ...inbox, tickets });
 }
 
 /** The actor's scanner: every key version, newest first (most tickets use the current one). */
@@ -125,14 +140,22 @@ export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
           const senderKeys = await app.registry.publicKeys(ticket.originator);
           // The ID is the same in every version; the newest version's envelope is kept longest.
           for (let version = ticket.version; version >= 1 && entry.id === undefined; version--) {
-            const found = await locateTicket({
+            const record =
+              version === ticket.version
+                ? ticket
+                : await app.registry.versionEvent(entry.key, version);
+            const opened = await openTicket({
               store: app.store,
               ticketKey: entry.key,
               version,
               me,
-              originatorPublicKeys: senderKeys,
-            });
-            if (found !== undefined) entry.id = found.id;
+              senderPublicKeys: senderKeys,
+              expected: { ...record, originator: ticket.originator },
+            }).catch(() => undefined);
+            if (opened === undefined) continue;
+            entry.id = opened.id;
+            if (opened.slots !== undefined)
+              entry.slots = { ...entry.slots, [version]: opened.slots };
           }
         } catch (error) {
           // One unreadable ticket (a bad key, a damaged envelope) must not stop the others.
@@ -143,7 +166,7 @@ export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
       }),
     );
   }
-  await writeJson(indexPath(actor), inbox);
+  await saveInbox(actor, inbox);
   return Object.values(inbox.tickets).sort((a, b) => a.block - b.block);
 }
 
@@ -163,7 +186,7 @@ export async function rememberTicket(
     mine: { ...held?.mine, ...entry.mine },
     slots: { ...held?.slots, ...entry.slots },
   };
-  await writeJson(indexPath(actor), inbox);
+  await saveInbox(actor, inbox);
 }
 
 /** The index entry of a ticket key, if any. */
@@ -177,9 +200,9 @@ export async function indexEntry(
 
 /** The on-chain key of ticket `id` if it is in the actor's index (after a sync). */
 export async function keyOfTicket(app: App, actor: Actor, id: string): Promise<string | undefined> {
-  const find = (entries: InboxEntry[]) => entries.find((e) => e.id === id)?.key;
-  const cached = find(Object.values((await loadInbox(app, actor)).tickets));
-  return cached ?? find(await syncInbox(app, actor));
+  const indexed = actor.ids.byId(id)?.ticketKey;
+  if (indexed !== undefined) return indexed;
+  return (await syncInbox(app, actor)).find((e) => e.id === id)?.key;
 }
 
 export const sameAddress = (a: string, b: string) => getAddress(a) === getAddress(b);

@@ -11,8 +11,7 @@ import {
   storeSealed,
   type RouteParty,
   type RouteSlot,
-  type SealedNote,
-  type SealedTicket,
+  type SealedSet,
 } from "../ticket/seal.js";
 import { MAX_ROUTE_LENGTH } from "../ticket/route.js";
 import { resolvePartyOption, type Actor, type App } from "./context.js";
@@ -82,17 +81,6 @@ export async function resolveRoute(
   return parties;
 }
 
-/**
- * Whether the store holds any envelope of ticket `id`. A create that failed removes its
- * envelopes but may leave empty version folders behind: those do not make an ID "in use".
- */
-export async function hasEnvelopes(app: App, id: string): Promise<boolean> {
-  for (const version of await app.store.versions(id)) {
-    if ((await app.store.list(id, version)).length > 0) return true;
-  }
-  return false;
-}
-
 /** A fresh one-time route for `parties` (their current keys) and its slot table. */
 export function stealthRouteFor(parties: readonly PartyInfo[]): {
   stealth: StealthRoute;
@@ -132,7 +120,7 @@ export const routeParties = (parties: PartyInfo[]): RouteParty[] =>
 /** Stores a sealed set, runs the transaction, and removes the set again if the transaction fails. */
 export async function storeThenSend<T>(
   app: App,
-  sealed: SealedTicket | SealedNote,
+  sealed: SealedSet,
   send: () => Promise<T>,
 ): Promise<T> {
   try {
@@ -143,7 +131,7 @@ export async function storeThenSend<T>(
     await removeSealed(app.store, sealed).catch(() => undefined);
     if (error instanceof StoreConflictError) {
       throw new StoreConflictError(
-        `${sealed.id} version ${sealed.version} is already sealed in the store`,
+        `this ${sealed.kind} of version ${sealed.version} is already sealed in the store`,
         {
           details: error.shortMessage,
           hint: "an earlier attempt may still be pending: check with ticket:show before trying again",

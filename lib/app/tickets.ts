@@ -21,8 +21,8 @@ import type { OnChainTicket, PartyInfo } from "../chain/registry.js";
 import { commitmentsByVersion, ticketHistory, type VersionRecord } from "../chain/events.js";
 import { stealthPrivateKey, type StealthMatch } from "../crypto/stealth.js";
 import { normalizeTicketId } from "../ticket/id.js";
-import { openNote, openTicket, type OpenedNote, type OpenedTicket } from "../ticket/open.js";
-import { sealNote, sealTicket, type RouteSlot } from "../ticket/seal.js";
+import { openReturn, openTicket, type OpenedTicket } from "../ticket/open.js";
+import { sealReturn, sealTicket, type RouteSlot } from "../ticket/seal.js";
 import type { Trade } from "../ticket/schema.js";
 import { envelopeRecipients, type RecipientRole } from "../ticket/route.js";
 import { formatReason, parseReasons, type Reason } from "../reasons.js";
@@ -30,7 +30,6 @@ import type { Actor, App } from "./context.js";
 import { withReasons, type HistoryEntry } from "./history.js";
 import { indexEntry, keyOfTicket, mySlotIn, rememberTicket, sameAddress } from "./inbox.js";
 import {
-  hasEnvelopes,
   requireActive,
   requireKey,
   resolveRoute,
@@ -74,13 +73,7 @@ export async function locateForActor(
     app.registry.nameTicket(key, id);
     return { id, key };
   }
-  if (!(await hasEnvelopes(app, id))) {
-    throw new InputError(`unknown ticket ${id}`, {
-      details: "no such ticket in the store",
-      hint: "check the ID; `npx hardhat ticket:list --as <you>` lists your tickets",
-    });
-  }
-  // Nothing more: not the route, not the status, not whether the caller's key was tried.
+  // The store cannot say more (it knows no IDs): not whether the ticket exists, nor its route.
   throw new NotAPartyError("not a party to this ticket");
 }
 
@@ -179,7 +172,7 @@ export async function showTicket(app: App, actor: Actor, idInput: string): Promi
         try {
           const opened = await readReturn(app, actor, { id, key }, entry, slot.party);
           shown = withReasons(entry, opened.reasons);
-          note = opened.narrative;
+          note = opened.note;
         } catch (e) {
           note =
             e instanceof SettlementError
@@ -242,18 +235,20 @@ export async function readReturn(
   ticket: { id: string; key: string },
   entry: { version: number; reasonCommitment: string },
   author: string,
-): Promise<OpenedNote> {
-  return openNote({
+): Promise<{ reasons: string[]; note?: string }> {
+  const opened = await openReturn({
     store: app.store,
-    id: ticket.id,
     ticketKey: ticket.key,
     version: entry.version,
     me: { address: actor.party.address, keys: actor.keys },
     authorPublicKeys: await app.registry.publicKeys(author),
     author,
-    narrativeCommitment: entry.reasonCommitment,
-    expectRecipient: true,
+    reasonCommitment: entry.reasonCommitment,
   });
+  if (opened.id !== ticket.id) {
+    throw new TamperError(`the return names ticket ${opened.id}, not ${ticket.id}`);
+  }
+  return { reasons: opened.reasons.map(formatReason), note: opened.note };
 }
 
 // ------------------------------------------------------------------------------------ decisions
@@ -385,17 +380,16 @@ export async function rejectTicket(
   const recipients = envelopeRecipients(await recipient(d.onChain.originator), route).map(
     ({ p: _p, ...r }) => r,
   );
-  const sealed = sealNote({
-    ticket: {
-      id: d.id,
-      secret: d.opened.secret,
-      version: d.onChain.version,
-      originator: d.onChain.originator,
-    },
+  const sealed = sealReturn({
+    ticket: { id: d.id, ticketKey: d.key, version: d.onChain.version },
     author: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
+    step: Math.max(
+      0,
+      d.opened.slots.findIndex((s) => sameAddress(s.party, actor.party.address)),
+    ),
     recipients,
-    reasons: reasons.map(formatReason),
-    narrative: input.note,
+    reasons,
+    note: input.note,
   });
   const registry = actor.registry.connect(d.signer);
   const receipt = await storeThenSend(app, sealed, () =>
@@ -404,7 +398,7 @@ export async function rejectTicket(
         d.key,
         d.onChain.version,
         d.onChain.route,
-        sealed.narrativeCommitment,
+        sealed.reasonCommitment,
         d.overrides,
       ),
     ),

@@ -6,7 +6,8 @@ import { getAddress } from "ethers";
 
 import { StoreError } from "../errors.js";
 import type { RegistryClient } from "./registry.js";
-import type { EnvelopeKind } from "../crypto/locator.js";
+import type { PublicKeyVersions } from "../crypto/keys.js";
+import type { SetKind } from "../crypto/read-token.js";
 import { announcements, createdBy, ticketHistory } from "./events.js";
 import { StealthScanner } from "../crypto/stealth.js";
 
@@ -14,7 +15,7 @@ const ZERO = /^0x0{64}$/;
 
 export interface CommittedSet {
   ticketKey: string;
-  kind: EnvelopeKind;
+  kind: SetKind;
   version: number;
   /** The envelope (or reason) commitment registered on-chain for this set. */
   commitment: string;
@@ -34,7 +35,7 @@ export interface CommittedSet {
 export async function committedSet(
   registry: RegistryClient,
   ticketKey: string,
-  kind: EnvelopeKind,
+  kind: SetKind,
   version: number,
 ): Promise<CommittedSet> {
   const key = ticketKey.toLowerCase();
@@ -146,4 +147,24 @@ export async function ticketsOf(
     });
   }
   return [...keys];
+}
+
+/**
+ * The candidate locators of a set for a reader, over every party that may have sealed it: the
+ * originator for a ticket; for a return, every party with keys, as the chain names only the
+ * returning one-time address (a few x25519 agreements per party).
+ */
+export async function senderLocators<T>(
+  registry: RegistryClient,
+  set: CommittedSet,
+  locate: (senderKeys: PublicKeyVersions) => Map<string, T>,
+): Promise<Map<string, T>> {
+  if (set.kind === "ticket") return locate(await registry.publicKeys(set.sender));
+  const out = new Map<string, T>();
+  for (const party of await registry.listParties()) {
+    if (party.keyVersion === 0) continue;
+    for (const [locator, value] of locate(await registry.publicKeys(party.address)))
+      out.set(locator, value);
+  }
+  return out;
 }

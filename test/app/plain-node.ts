@@ -16,7 +16,7 @@ import { admitParty, registerKey } from "../../lib/app/parties.js";
 import { approveTicket, rejectTicket, showTicket } from "../../lib/app/tickets.js";
 import { listTickets } from "../../lib/app/watch.js";
 import { REGISTRY_ABI } from "../../lib/chain/registry.js";
-import { FolderStore } from "../../lib/store/folder.js";
+import { SqliteEnvelopeStore } from "../../lib/store/sqlite.js";
 import { DEV_ACCOUNTS, startAnvil, type AnvilNode } from "../../lib/testing/anvil.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
 import { SettlementRegistry__factory } from "../../typechain-types/factories/SettlementRegistry__factory.js";
@@ -49,7 +49,7 @@ describe("lib/app without Hardhat: createApp from a provider, signers, a store a
     app = await createApp({
       provider,
       signers,
-      store: new FolderStore(join(dataDir, "store")),
+      store: SqliteEnvelopeStore.open(join(dataDir, "store")),
       config: { registry: await deployed.getAddress(), dataDir, networkName: "anvil" },
     });
     for (const [i, name] of NAMES.entries()) {
