@@ -451,6 +451,14 @@ describe("dashboard in the browser", function () {
     ];
     for (const [what, response, status] of refusals)
       expect((await response).status(), what).to.equal(status);
+    // A reason code the vocabulary does not have: said on the reasons field, nothing sent.
+    const unknown = await api.post(`${origin(p)}/api/tickets/${id}/reject`, {
+      data: { version: 2, reasons: ["NMAT/DDAT", "NMAT/XXXX"], note: "" },
+      headers: good,
+    });
+    expect(unknown.status()).to.equal(422);
+    const { fields } = (await unknown.json()) as { fields: Record<string, string[]> };
+    expect(fields.reasons?.[0]).to.include('"XXXX"');
     // No session at all, and a foreign Host (DNS rebinding).
     expect((await fetch(`${origin(p)}/api/inbox`)).status).to.equal(401);
     expect(await statusWithHost(`${origin(p)}/api/inbox`, "evil.example")).to.equal(421);

@@ -297,6 +297,7 @@ function Actions({ t, session, done }: { t: TicketDetail; session: Session; done
   for (const r of session.reasons)
     byQualifier.set(r.qualifier, [...(byQualifier.get(r.qualifier) ?? []), r]);
   const reasonError = fieldErrors.reasons?.join("; ");
+  const noteError = fieldErrors.note?.join("; ");
   const proposed = t.check?.proposal === "NG" ? t.check.reasons : [];
   const useCheck = () => {
     const chosen = proposed.slice(0, session.capabilities.maxReasons);
@@ -348,9 +349,12 @@ function Actions({ t, session, done }: { t: TicketDetail; session: Session; done
                   rows="3"
                   maxlength="2000"
                   value=${note}
+                  aria-invalid=${noteError !== undefined}
+                  aria-describedby=${noteError === undefined ? undefined : "note-error"}
                   onInput=${(e: Event) => setNote((e.target as HTMLTextAreaElement).value)}
                 ></textarea>
               </p>
+              ${noteError === undefined ? "" : html`<p class="field-error" id="note-error">${noteError}</p>`}
               <button type="submit" class="ng" disabled=${busy}>
                 NG — return version ${t.version}
               </button>

@@ -37,10 +37,11 @@ import {
 import { parseInstruction } from "../../lib/iso20022/instruction.js";
 import type { CheckResult as LibCheckResult } from "../../lib/matching/check.js";
 import { parsePositions, StaticPositions } from "../../lib/matching/positions.js";
-import { parseReasons, QUALIFIERS, REASON_CODES, type Qualifier } from "../../lib/reasons.js";
+import { QUALIFIERS, REASON_CODES, type Qualifier } from "../../lib/reasons.js";
 import { OtherTradeError, PositionError } from "../../lib/matching/errors.js";
 import { parseJsonText } from "../../lib/ticket/file.js";
-import { MAX_REASONS } from "../../lib/ticket/seal.js";
+import { MAX_REASONS } from "../../lib/ticket/envelope-tree.js";
+import { checkNote, checkReasons } from "../../lib/ticket/seal.js";
 import { parseTrade, type Trade } from "../../lib/ticket/schema.js";
 import {
   PortError,
@@ -414,23 +415,24 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
 
     reject: (id, version, reasons, note) =>
       serial(async () => {
-        const field = (message: string) =>
-          new PortError("invalid", message, { reasons: [message] });
-        if (reasons.length === 0) throw field("choose a reason");
-        if (reasons.length > MAX_REASONS)
-          throw field(`give at most ${MAX_REASONS} reasons, not ${reasons.length}`);
-        try {
-          parseReasons(reasons.join(","));
-        } catch (error) {
-          if (!(error instanceof SettlementError)) throw error;
-          throw field(error.oneLine());
-        }
+        // The reasons and the note are checked as the sealing checks them, before anything else.
+        const onField = (field: string, check: () => unknown) => {
+          try {
+            check();
+          } catch (error) {
+            if (!(error instanceof SettlementError)) throw error;
+            const message = error.shortMessage.replace(/^(reasons|note): /, "");
+            throw new PortError("invalid", error.oneLine(), { [field]: [message] }, error.hint);
+          }
+        };
+        if (reasons.length === 0)
+          throw new PortError("invalid", "choose a reason", { reasons: ["choose a reason"] });
+        onField("reasons", () => checkReasons(reasons));
+        const text = note.trim() === "" ? undefined : note;
+        if (text !== undefined) onField("note", () => checkNote(text));
         await current(id, version);
         return outcome(
-          await rejectTicket(app, actor, id, {
-            reason: reasons.join(","),
-            note: note.trim() === "" ? undefined : note,
-          }),
+          await rejectTicket(app, actor, id, { reason: reasons.join(","), note: text }),
         );
       }),
 
