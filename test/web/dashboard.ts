@@ -376,6 +376,7 @@ describe("dashboard in the browser", function () {
     expect(route).to.match(/custodian-bank[\s\S]*csd/);
     expect(route).not.to.include("securities-firm");
     expect(await am.getByTestId("history").innerText()).to.include("revised");
+    await screenshot(am, "10-rerouted-operator-asset-manager");
 
     // A page still showing version 1 cannot approve version 2.
     const stale = await cb.request.post(

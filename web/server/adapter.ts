@@ -490,6 +490,8 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
       let healthy: boolean | undefined;
       await mkdir(follower.stateDir, { recursive: true });
       while (!signal.aborted) {
+        // One poll starts every `interval` ms, however long the last one took (a busy machine).
+        const started = Date.now();
         try {
           await pollOnce(app, follower, (n) =>
             onEvent({ cursor: `${n.block}.${n.logIndex}`, kind: n.kind, id: n.id, text: n.text }),
@@ -501,7 +503,8 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
           onHealth({ ok: false, message: e instanceof Error ? e.message : String(e) });
           healthy = false;
         }
-        await new Promise((resolve) => setTimeout(resolve, interval));
+        const wait = Math.max(interval - (Date.now() - started), 50);
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
     },
   };
