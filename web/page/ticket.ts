@@ -305,7 +305,9 @@ function Actions({ t, session, done }: { t: TicketDetail; session: Session; done
     setNote(chosen.map((r) => r.narrative).join("; "));
   };
   return html`<section aria-labelledby="actions-h" class="actions">
-    <h2 id="actions-h">Your decision on version ${t.version}</h2>
+    <h2 id="actions-h">
+      ${a.approve || a.reject ? `Your decision on version ${t.version}` : `What you can do with version ${t.version}`}
+    </h2>
     ${a.approve ? html`<button type="button" class="ok" disabled=${busy} onClick=${() => act("approve", {})}>OK — approve version ${t.version}</button>` : ""}
     ${
       a.reject
