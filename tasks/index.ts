@@ -5,6 +5,7 @@
 import { ArgumentType } from "hardhat/types/arguments";
 
 import { withChecked, withCommon } from "./options.js";
+import { uiTask } from "./ui.js";
 
 const id = {
   name: "id",
@@ -208,4 +209,5 @@ export const settlementTasks = [
     })
     .setAction(() => import("./ticket-watch.js"))
     .build(),
+  uiTask,
 ];
