@@ -70,7 +70,7 @@ export const largestTicketPayload = () => ({
 export const largestReturnPayload = (note: string) => ({
   binding: binding("return"),
   body: {
-    format: "sr-return/2",
+    format: "sr-return/3",
     id: "T-AAAA-BBBB-CCCC",
     ticketKey: HASH,
     version: 0xffffffff,
@@ -78,5 +78,6 @@ export const largestReturnPayload = (note: string) => ({
     step: 255,
     reasons: Array(MAX_REASONS).fill({ qualifier: "NMAT", code: "DDAT" }),
     note,
+    salt: HASH,
   },
 });

@@ -16,10 +16,15 @@
  * ciphertext, and proofs are sealed, so a copy of a store gives no hash or proof node that links
  * the envelopes of a set to each other or to the chain.
  *
+ * A ticket set's commitment is the root. A return set's is `reasonCommitment(root, body)`
+ * (`./reason-commitment.ts`): it binds the one body all recipients must read, so a return cannot
+ * tell different recipients different reasons.
+ *
  * Verification order when opening, first failure stops: found by locator (which names the key
- * versions to use); exact size; proof authenticates (pair key and token); the proof's leaves give
- * the on-chain root; this ciphertext's leaf is among them; the ciphertext decrypts; the sealed
- * binding names this kind, ticket key, version and reader.
+ * versions to use); exact size; proof authenticates (pair key and token); for a ticket, the
+ * proof's leaves give the on-chain root; this ciphertext's leaf is among them; the ciphertext
+ * decrypts; the sealed binding names this kind, ticket key, version and reader; for a return, the
+ * root and the decrypted body give the on-chain reason commitment.
  */
 import { createHmac, randomBytes, randomInt } from "node:crypto";
 
@@ -54,6 +59,7 @@ import {
   SET_SIZE,
   splitEnvelope,
 } from "../crypto/sealed-envelope.js";
+import { reasonCommitment } from "./reason-commitment.js";
 import type { RecipientRole } from "./route.js";
 
 export const LEAF_DOMAIN = "SettlementRegistry/envelope-leaf/v2";
@@ -102,8 +108,10 @@ export interface SealedTreeEntry extends TreeEntry {
 }
 
 export interface SealedTree {
-  /** The envelope commitment to publish on-chain. */
+  /** The commitment to publish on-chain: the root, or a return's reason commitment. */
   commitment: string;
+  /** The Merkle root of the nine leaves. */
+  root: string;
   /** The nine entries in random order. */
   entries: SealedTreeEntry[];
 }
@@ -180,7 +188,9 @@ export function sealTree<B>(input: SealTreeInput<B>): SealedTree {
     })),
     ...decoys.map((d) => ({ locator: d.locator, bytes: joinEnvelope(d.ciphertext, decoyProof()) })),
   ];
-  return { commitment: merkleRoot(leaves), entries: shuffle(entries) };
+  const root = merkleRoot(leaves);
+  const commitment = kind === "return" ? reasonCommitment(root, input.body) : root;
+  return { commitment, root, entries: shuffle(entries) };
 }
 
 // ------------------------------------------------------------------------------------- opening
@@ -258,7 +268,7 @@ export interface OpenTreeInput {
   kind: SetKind;
   ticketKey: string;
   version: number;
-  /** The envelope commitment on-chain for this set. */
+  /** The commitment on-chain for this set (a return's: its reason commitment). */
   commitment: string;
   /** Reads one entry (by locator from an embedded store, or by token from a store server). */
   fetch: (candidate: Candidate) => Uint8Array | undefined | Promise<Uint8Array | undefined>;
@@ -328,7 +338,8 @@ export async function openTree<B = Record<string, unknown>>(
     );
   }
   const proof = parseProof(plain);
-  if (merkleRoot(proof.leaves) !== input.commitment.toLowerCase()) {
+  const root = merkleRoot(proof.leaves);
+  if (input.kind === "ticket" && root !== input.commitment.toLowerCase()) {
     throw new TamperError(
       `your envelope ${locator} carries a proof for another commitment than the on-chain one`,
       {
@@ -358,6 +369,23 @@ export async function openTree<B = Record<string, unknown>>(
   if (binding.version !== input.version) throw moved(`version ${String(binding.version)}`);
   if (typeof binding.recipient !== "string" || getAddress(binding.recipient) !== me) {
     throw moved(`another party (${String(binding.recipient)})`);
+  }
+  if (input.kind === "return") {
+    let recomputed: string | undefined;
+    try {
+      recomputed = reasonCommitment(root, payload!.body);
+    } catch {
+      recomputed = undefined;
+    }
+    if (recomputed !== input.commitment.toLowerCase()) {
+      throw new TamperError(
+        `your return envelope ${locator} does not give the on-chain reason commitment: its reasons differ from what the returning party registered`,
+        {
+          details: `on-chain ${input.commitment}`,
+          hint: "the returning party sealed other reasons to other recipients, or another set; ask it to return the ticket again",
+        },
+      );
+    }
   }
   return {
     locator,
@@ -404,7 +432,7 @@ export function verifyEntries(
 
 /**
  * Reason codes a return carries at most. With eight codes, the largest return payload without
- * its note is 733 bytes (test/store-v2/envelope.ts), leaving room for the note below.
+ * its note is 809 bytes (test/store-v2/envelope.ts), leaving room for the note below.
  */
 export const MAX_REASONS = 8;
 /** The longest note: characters, and bytes as JSON-escaped UTF-8 (800 CJK, 2,000 Latin characters). */

@@ -3,7 +3,7 @@
  * fixed-size envelopes (`./envelope-tree.ts`) and the commitments the chain holds.
  *
  *   ticket  body sr-ticket/2  → envelope commitment of `createTicket` / `revise`
- *   return  body sr-return/2  → the `reasonCommitment` of `reject`
+ *   return  body sr-return/3  → the `reasonCommitment` of `reject` (`./reason-commitment.ts`)
  *
  * A sealed set is what the sender journals before its transaction and reuses on a retry: the
  * locators of a version are fixed (they derive from the ticket key, the version and the pair
@@ -38,7 +38,7 @@ import { parseTrade, type Trade } from "./schema.js";
 import { checkRoute, envelopeRecipients, type RecipientRole } from "./route.js";
 
 export const TICKET_FORMAT = "sr-ticket/2";
-export const RETURN_FORMAT = "sr-return/2";
+export const RETURN_FORMAT = "sr-return/3";
 
 /** A route party as the registry publishes it. */
 export interface RouteParty {
@@ -257,6 +257,8 @@ export interface ReturnPlaintext {
   step: number;
   reasons: SealedReason[];
   note?: string;
+  /** 32 random bytes (0x-hex) salting the reason commitment's digest of this body. */
+  salt: string;
 }
 
 export interface SealReturnInput {
@@ -276,12 +278,19 @@ export interface SealReturnInput {
   /** `NMAT/DDAT,PEND/MONY`, or one reason per item: 1 to {@link MAX_REASONS}. */
   reasons: string | readonly (string | Reason)[];
   note?: string;
+  /** 0x-hex 32 bytes; random by default (fixed only in tests). */
+  salt?: string;
 }
 
 export interface SealedReturn extends SealedSet {
   kind: "return";
-  /** What `reject` sends as `reasonCommitment` (the set's `commitment`). */
+  /**
+   * What `reject` sends as `reasonCommitment` (the set's `commitment`):
+   * `reasonCommitment(root, body)`, binding the envelope tree and the body every recipient reads.
+   */
   reasonCommitment: string;
+  /** The set's envelope-tree root. */
+  root: string;
   plaintext: ReturnPlaintext;
 }
 
@@ -315,7 +324,8 @@ export function checkNote(note: unknown): string {
 
 /**
  * Seals a return for the originator and every route party: its `reasonCommitment` is what
- * `reject` sends; the codes and the note never reach the chain.
+ * `reject` sends, binding the envelopes and the one body all of them carry; the codes and the
+ * note never reach the chain.
  */
 export function sealReturn(input: SealReturnInput): SealedReturn {
   const id = normalizeTicketId(input.ticket.id);
@@ -343,6 +353,7 @@ export function sealReturn(input: SealReturnInput): SealedReturn {
     step: input.step,
     reasons,
     ...(note === undefined ? {} : { note }),
+    salt: checkSecret(input.salt ?? hexlify(randomBytes(32)), "salt"),
   };
   const tree = sealTree({
     kind: "return",
@@ -359,6 +370,7 @@ export function sealReturn(input: SealReturnInput): SealedReturn {
     sender: author,
     commitment: tree.commitment,
     reasonCommitment: tree.commitment,
+    root: tree.root,
     entries: tree.entries,
     plaintext: body,
   };

@@ -2,9 +2,9 @@
  * Claims of docs/threat-model.md that no other suite plays as the attacker: a party re-routed off
  * a ticket, a route party returning in another party's name, the operators of two parties' store
  * servers comparing their copies, and an attacker on the path between a reader and a store that
- * changes the answer. Each test asserts the property itself, so it fails when the defence goes.
- * Two tests pin stated limits instead: what a suspended party can still do without its client,
- * and what the reason commitment does not bind.
+ * changes the answer, and a returning party telling different recipients different reasons.
+ * Each test asserts the property itself, so it fails when the defence goes. One test pins a
+ * stated limit instead: what a suspended party can still do without its client.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, request, type Server } from "node:http";
@@ -25,23 +25,26 @@ import { admitParty, registerKey, setSuspended } from "../../lib/app/parties.js"
 import { approveTicket, rerouteTicket, showTicket } from "../../lib/app/tickets.js";
 import { merkleRoot } from "../../lib/crypto/merkle.js";
 import { locatorOf, pairKey, readToken } from "../../lib/crypto/read-token.js";
+import { publicKeyBytes, type VersionedKeyPair } from "../../lib/crypto/keys.js";
 import {
   SET_SIZE,
   decoyCiphertext,
+  decoyProof,
   joinEnvelope,
   sealCiphertext,
   sealProof,
 } from "../../lib/crypto/sealed-envelope.js";
 import { stealthPrivateKey } from "../../lib/crypto/stealth.js";
 import { fetchOwn } from "../../lib/delivery/replica.js";
-import { ContractError, PartyError, StoreError } from "../../lib/errors.js";
+import { ContractError, PartyError, StoreError, TamperError } from "../../lib/errors.js";
 import { pushSetV2, type PushV2 } from "../../lib/store/read-protocol.js";
-import { ownerVerifier, storeV2Routes } from "../../lib/store/server-v2.js";
+import { Refusal, ownerVerifier, storeV2Routes } from "../../lib/store/server-v2.js";
 import { SqliteEnvelopeStore } from "../../lib/store/sqlite.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
-import { leafOf, type SealedTree } from "../../lib/ticket/envelope-tree.js";
+import { leafOf, type SealedTree, type TreeEntry } from "../../lib/ticket/envelope-tree.js";
 import { newTicketId } from "../../lib/ticket/id.js";
 import { openReturn, openTicket } from "../../lib/ticket/open.js";
+import { reasonCommitment } from "../../lib/ticket/reason-commitment.js";
 import { RETURN_FORMAT, sealReturn, storeSealed } from "../../lib/ticket/seal.js";
 import type { TestParty } from "../lib/fixtures.js";
 import { TICKET_KEY, keysOf, originator, route, ticketSet } from "../store-v2/helpers.js";
@@ -80,6 +83,52 @@ async function storeServer(folder: string, owner: TestParty, set: SealedTree) {
   return { store, app, url: await listen(app) };
 }
 
+/**
+ * A return set built by hand, as a dishonest author would: one seed and one tree, but each
+ * recipient's ciphertext carries its own body. Every recipient verifies only its own envelope.
+ */
+function splitReturn(input: {
+  ticketKey: string;
+  version: number;
+  author: VersionedKeyPair;
+  recipients: { address: string; publicKey: string | Uint8Array; role: string; body: object }[];
+}): { root: string; entries: TreeEntry[] } {
+  const context = { kind: "return" as const, ticketKey: input.ticketKey, version: input.version };
+  const real = input.recipients.map((p) => {
+    const publicKey = publicKeyBytes(p.publicKey);
+    const pair = pairKey(input.author.privateKey, publicKey);
+    const token = readToken(pair, context);
+    const binding = { ...context, recipient: p.address, role: p.role };
+    const ciphertext = sealCiphertext(publicKey, { binding, body: p.body });
+    return { pair, token, locator: locatorOf(token), ciphertext };
+  });
+  const decoys = Array.from({ length: SET_SIZE - real.length }, () => ({
+    locator: randomBytes(16).toString("hex"),
+    ciphertext: decoyCiphertext(),
+  }));
+  const seed = randomBytes(32);
+  const leaves = [...real, ...decoys].map((e) => leafOf(seed, e.locator, e.ciphertext));
+  const proof = Buffer.concat([
+    seed,
+    ...[...leaves].sort().map((l) => Buffer.from(l.slice(2), "hex")),
+  ]);
+  return {
+    root: merkleRoot(leaves),
+    entries: [
+      ...real.map((r) => ({
+        locator: r.locator,
+        bytes: joinEnvelope(r.ciphertext, sealProof(r.pair, r.token, r.ciphertext, proof)),
+      })),
+      ...decoys.map((d) => ({
+        locator: d.locator,
+        bytes: joinEnvelope(d.ciphertext, decoyProof()),
+      })),
+    ],
+  };
+}
+
+const SPLIT = /does not give the on-chain reason commitment/;
+
 describe("threat model: claims played by their attacker", function () {
   this.timeout(120_000);
   let dataDir: string;
@@ -108,6 +157,19 @@ describe("threat model: claims played by their attacker", function () {
       return actor.registry.connect(signer);
     };
 
+    /** A ticket of the asset manager routed to the bank, then the CSD. */
+    const bankThenCsd = async () => {
+      const am = actors.get("asset-manager")!;
+      const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
+      const { id, ticketKey } = await createTicket(app, am, {
+        trade,
+        route: ["custodian-bank", "csd"],
+      });
+      const v1 = await app.registry.ticket(ticketKey);
+      const bank = actors.get("custodian-bank")!;
+      return { am, bank, csd: actors.get("csd")!, id, ticketKey, v1 };
+    };
+
     before(async function () {
       const { ethers } = await hre.network.create();
       provider = ethers.provider;
@@ -128,14 +190,7 @@ describe("threat model: claims played by their attacker", function () {
     });
 
     it("a party re-routed off a ticket finds no slot and no envelope of the new version, and its old one-time address cannot act", async function () {
-      const am = actors.get("asset-manager")!;
-      const bank = actors.get("custodian-bank")!;
-      const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
-      const { id, ticketKey } = await createTicket(app, am, {
-        trade,
-        route: ["custodian-bank", "csd"],
-      });
-      const v1 = await app.registry.ticket(ticketKey);
+      const { am, bank, id, ticketKey, v1 } = await bankThenCsd();
       const oldSlot = mySlotIn(bank, v1);
       expect(oldSlot, "the bank is on version 1").to.not.equal(undefined);
 
@@ -175,15 +230,7 @@ describe("threat model: claims played by their attacker", function () {
     });
 
     it("a route party cannot return a ticket in another party's name: readers refuse a return whose sealed author is not the party behind the returning address", async function () {
-      const am = actors.get("asset-manager")!;
-      const bank = actors.get("custodian-bank")!;
-      const csd = actors.get("csd")!;
-      const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
-      const { id, ticketKey } = await createTicket(app, am, {
-        trade,
-        route: ["custodian-bank", "csd"],
-      });
-      const v1 = await app.registry.ticket(ticketKey);
+      const { am, bank, csd, id, ticketKey, v1 } = await bankThenCsd();
       const recipient = (a: Actor, role: "originator" | "route") => ({
         address: a.party.address,
         publicKey: a.keys.at(-1)!.publicKey,
@@ -216,6 +263,57 @@ describe("threat model: claims played by their attacker", function () {
         expect(ret?.byName).to.equal("csd");
         expect(ret?.kind === "returned" && ret.reasons).to.equal(undefined);
         expect(ret?.note).to.match(/^\(reasons unreadable: .*sealed by .*, not by /);
+      }
+    });
+
+    it("a returning party cannot tell different recipients different reasons: every reader recomputes the reason commitment from its own envelope and refuses a body it does not give", async function () {
+      const { am, bank, csd, id, ticketKey, v1 } = await bankThenCsd();
+      // The CSD tells the originator the date is wrong, the bank the amount, and itself the account;
+      // it registers the commitment of its own body, the one it would show if asked.
+      const salt = `0x${randomBytes(32).toString("hex")}`;
+      const bodyFor = (code: string) => ({
+        format: RETURN_FORMAT,
+        id,
+        ticketKey,
+        version: 1,
+        author: csd.party.address,
+        step: 1,
+        reasons: [{ qualifier: "NMAT", code }],
+        salt,
+      });
+      const told: [Actor, "originator" | "route", string][] = [
+        [am, "originator", "DDAT"],
+        [bank, "route", "DMON"],
+        [csd, "route", "SAFE"],
+      ];
+      const split = splitReturn({
+        ticketKey,
+        version: 1,
+        author: csd.keys.at(-1)!,
+        recipients: told.map(([a, role, code]) => ({
+          address: a.party.address,
+          publicKey: a.keys.at(-1)!.publicKey,
+          role,
+          body: bodyFor(code),
+        })),
+      });
+      await storeSealed(app.store, split);
+      const committed = reasonCommitment(split.root, bodyFor("SAFE"));
+      const registry = asOneTime(csd, v1);
+      await registry.send(() => registry.contract.reject(ticketKey, 1, v1.route, committed, FREE));
+
+      for (const [reader, , code] of told) {
+        const view = await showTicket(app, reader, id);
+        const ret = view.history.find((h) => h.kind === "returned");
+        expect(ret?.byName).to.equal("csd");
+        if (reader === csd) {
+          expect(ret?.kind === "returned" && ret.reasons?.map((r) => r.code)).to.deep.equal([code]);
+        } else {
+          // The reasons sealed to it are not shown: one line says why.
+          expect(ret?.kind === "returned" && ret.reasons).to.equal(undefined);
+          expect(ret?.note).to.match(/^\(reasons unreadable: your return envelope [0-9a-f]{32} /);
+          expect(ret?.note).to.match(SPLIT);
+        }
       }
     });
     it("the limit: a suspended party that bypasses its client still decides on a ticket routed to it before its suspension", async function () {
@@ -332,67 +430,88 @@ describe("threat model: claims played by their attacker", function () {
     });
   });
 
-  describe("what the reason commitment does not bind", function () {
-    it("the limit: a returning party can seal different reasons to different recipients under one reason commitment", async function () {
-      // A return set built by hand, as a dishonest author would: one seed and one root, but each
-      // recipient's ciphertext carries other reasons. Every recipient verifies only its own.
+  describe("what the reason commitment binds", function () {
+    it("a return whose recipients were sealed different reasons opens for at most one of them, whichever body is committed, and no other recipient's store keeps it", async function () {
       const [author, bank, csd] = route;
       const ticketKey = TICKET_KEY;
-      const context = { kind: "return" as const, ticketKey, version: 1 };
       const id = newTicketId();
+      const salt = `0x${randomBytes(32).toString("hex")}`;
       const told = new Map([
         [bank.address, "DDAT"],
         [csd.address, "MONY"],
       ]);
-      const real = [bank, csd].map((p) => {
-        const pair = pairKey(author.keys[0].privateKey, getBytes(p.keys.at(-1)!.publicKey));
-        const token = readToken(pair, context);
-        const body = {
-          format: RETURN_FORMAT,
-          id,
-          ticketKey,
-          version: 1,
-          author: author.address,
-          step: 0,
-          reasons: [{ qualifier: "NMAT", code: told.get(p.address)! }],
-        };
-        const binding = { ...context, recipient: p.address, role: "route" };
-        const ciphertext = sealCiphertext(getBytes(p.keys.at(-1)!.publicKey), { binding, body });
-        return { pair, token, locator: locatorOf(token), ciphertext };
+      const bodyOf = (p: TestParty) => ({
+        format: RETURN_FORMAT,
+        id,
+        ticketKey,
+        version: 1,
+        author: author.address,
+        step: 0,
+        reasons: [{ qualifier: "NMAT", code: told.get(p.address)! }],
+        salt,
       });
-      const decoys = Array.from({ length: SET_SIZE - real.length }, () => ({
-        locator: randomBytes(16).toString("hex"),
-        ciphertext: decoyCiphertext(),
-      }));
-      const seed = randomBytes(32);
-      const leaves = [...real, ...decoys].map((e) => leafOf(seed, e.locator, e.ciphertext));
-      const proof = Buffer.concat([
-        seed,
-        ...[...leaves].sort().map((l) => Buffer.from(l.slice(2), "hex")),
-      ]);
-      const reasonCommitment = merkleRoot(leaves);
-      const entries = new Map(
-        real.map((r) => [
-          r.locator,
-          joinEnvelope(r.ciphertext, sealProof(r.pair, r.token, r.ciphertext, proof)),
-        ]),
-      );
-
-      const read = async (p: TestParty) =>
+      const split = splitReturn({
+        ticketKey,
+        version: 1,
+        author: author.keys[0],
+        recipients: [bank, csd].map((p) => ({
+          address: p.address,
+          publicKey: p.keys.at(-1)!.publicKey,
+          role: "route",
+          body: bodyOf(p),
+        })),
+      });
+      const held = new Map(split.entries.map((e) => [e.locator, e.bytes]));
+      const read = async (p: TestParty, commitment: string) =>
         (
           await openReturn({
-            store: (c) => entries.get(c.locator),
+            store: (c) => held.get(c.locator),
             ticketKey,
             version: 1,
             me: { address: p.address, keys: p.keys },
             authorPublicKeys: keysOf(author),
             author: author.address,
-            reasonCommitment,
+            reasonCommitment: commitment,
           })
         ).reasons.map((r) => r.code);
-      // Both verify against the same on-chain commitment, and read different reasons.
-      expect(await read(bank)).to.deep.equal(["DDAT"]);
-      expect(await read(csd)).to.deep.equal(["MONY"]);
+      const push: PushV2 = {
+        format: "sr-push/2",
+        kind: "return",
+        ticketKey,
+        version: 1,
+        sender: author.address,
+        envelopes: split.entries.map((e) => ({
+          locator: e.locator,
+          bytes: Buffer.from(e.bytes).toString("base64"),
+        })),
+      };
+      const storeOf = (p: TestParty, commitment: string) =>
+        ownerVerifier({
+          owner: { address: p.address, keys: p.keys },
+          lookup: async () => ({ commitment, senderKeys: keysOf(author) }),
+        })(push, split.entries);
+
+      // Whichever body the author registers, its own recipient reads it; the other refuses its
+      // envelope with one line, and that party's store server refuses the push.
+      for (const [committed, other] of [
+        [bank, csd],
+        [csd, bank],
+      ]) {
+        const commitment = reasonCommitment(split.root, bodyOf(committed));
+        expect(await read(committed, commitment)).to.deep.equal([told.get(committed.address)]);
+        expect(await storeOf(committed, commitment)).to.have.length(1);
+        const refused = await read(other, commitment).catch((e: unknown) => e);
+        expect(refused).to.be.instanceOf(TamperError);
+        expect((refused as TamperError).oneLine()).to.match(SPLIT);
+        const pushed = await storeOf(other, commitment).catch((e: unknown) => e);
+        expect(pushed).to.be.instanceOf(Refusal);
+        expect((pushed as Refusal).status).to.equal(422);
+        expect((pushed as Refusal).error.oneLine()).to.match(SPLIT);
+      }
+      // The tree root alone, the old commitment, opens for nobody.
+      for (const p of [bank, csd]) {
+        expect(await read(p, split.root).catch((e: unknown) => e)).to.be.instanceOf(TamperError);
+      }
     });
   });
 });

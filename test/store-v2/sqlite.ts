@@ -150,7 +150,12 @@ describe("v2 embedded store (node:sqlite)", function () {
             asRecipient(originator, "originator"),
             ...route.slice(0, 1 + (i % 8)).map((p) => asRecipient(p)),
           ],
-          body: { id: `T-0000-0000-${String(i).padStart(4, "0")}`, note: "n".repeat(i * 100) },
+          body: {
+            id: `T-0000-0000-${String(i).padStart(4, "0")}`,
+            note: "n".repeat(i * 100),
+            // A return body is salted for its reason commitment.
+            salt: `0x${randomBytes(32).toString("hex")}`,
+          },
         }),
       );
       store.putSet(entriesOf(sets[i]));

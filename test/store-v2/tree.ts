@@ -48,7 +48,7 @@ const open = (
 };
 
 const flip = (set: SealedTree, index: number, at: number) => ({
-  commitment: set.commitment,
+  ...set,
   entries: set.entries.map((e, i) => {
     if (i !== index) return e;
     const bytes = Uint8Array.from(e.bytes);
