@@ -25,7 +25,7 @@ import type { Trade } from "../ticket/schema.js";
 import { privateDir, type Actor, type App } from "./context.js";
 import { keyOfTicket, rememberTicket, sameAddress } from "./inbox.js";
 import {
-  requireActive,
+  requireActiveNow,
   requireKey,
   resolveRoute,
   routeParties,
@@ -81,7 +81,7 @@ export async function createTicket(
   input: CreateInput,
 ): Promise<CreateResult> {
   requireKey(actor);
-  requireActive(actor.party, "create tickets");
+  await requireActiveNow(app, actor, "create tickets");
   const route = await resolveRoute(app, actor, input.route);
   const id = input.id === undefined || input.id === "" ? undefined : normalizeTicketId(input.id);
 

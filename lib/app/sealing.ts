@@ -33,6 +33,15 @@ export function requireActive(party: PartyInfo, role: string, hint?: string): vo
 }
 
 /**
+ * Refuses an actor whose party is suspended now. Read from the chain right before deciding, not
+ * from the state cached when the actor was made: a watcher or a dashboard runs for hours, and the
+ * registry cannot tell a suspended party behind a one-time address.
+ */
+export async function requireActiveNow(app: App, actor: Actor, role: string): Promise<void> {
+  requireActive(await app.registry.party(actor.party.address, { fresh: true }), role);
+}
+
+/**
  * The route as the originator's client allows it: each party admitted, not suspended and with
  * keys. The registry sees only one-time addresses and can check none of this, so the client does,
  * with the directory's current state (read afresh: a suspension must stop the very next ticket).

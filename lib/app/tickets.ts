@@ -31,7 +31,7 @@ import type { Actor, App } from "./context.js";
 import { withReasons, type HistoryEntry } from "./history.js";
 import { indexEntry, keyOfTicket, mySlotIn, rememberTicket, sameAddress } from "./inbox.js";
 import {
-  requireActive,
+  requireActiveNow,
   requireKey,
   resolveRoute,
   routeParties,
@@ -304,7 +304,7 @@ async function prepareDecision(
 ): Promise<Decision> {
   requireKey(actor);
   // The registry cannot tell a suspended party behind a one-time address; its own client can.
-  requireActive(actor.party, "approve or return tickets");
+  await requireActiveNow(app, actor, "approve or return tickets");
   const { id, key } = await locateForActor(app, actor, idInput);
   const onChain = await app.registry.ticket(key);
   if (onChain.status !== "open") {
@@ -439,7 +439,7 @@ export async function rejectTicket(
   // The reasons and note are sealed for the originator and the route, like the ticket itself;
   // the chain gets the set's commitment only. A suspended party receives nothing new.
   const recipient = async (address: string) => {
-    const p = await app.registry.party(address);
+    const p = await app.registry.party(address, { fresh: true });
     return { address: p.address, publicKey: p.encryptionKey, keyVersion: p.keyVersion, p };
   };
   const route = (await Promise.all(d.opened.slots.map((s) => recipient(s.party)))).filter(
@@ -496,7 +496,7 @@ export async function reviseTicket(
   verb = "revise",
 ): Promise<DecisionResult & { route: PartyInfo[] }> {
   requireKey(actor);
-  requireActive(actor.party, "revise tickets");
+  await requireActiveNow(app, actor, "revise tickets");
   const { id, key } = await locateForActor(app, actor, idInput);
   const onChain = await app.registry.ticket(key);
   if (!sameAddress(onChain.originator, actor.party.address)) {

@@ -135,9 +135,10 @@ export class RegistryClient {
 
   // ------------------------------------------------------------------ parties
 
-  async party(address: string): Promise<PartyInfo> {
+  /** A directory entry; cached unless `fresh` (then read from the chain, and cached anew). */
+  async party(address: string, options: { fresh?: boolean } = {}): Promise<PartyInfo> {
     const key = getAddress(address);
-    const cached = this.parties.get(key);
+    const cached = options.fresh === true ? undefined : this.parties.get(key);
     if (cached !== undefined) return cached;
     const p = await this.read(() => this.contract.getParty(key));
     const keyVersion = Number(p.keyVersion);
