@@ -22,14 +22,20 @@ import {
 } from "ethers";
 
 import { RegistryClient, encodePartyName } from "../lib/chain/registry.js";
-import { deriveStealthRoute, stealthPrivateKey, StealthScanner } from "../lib/crypto/stealth.js";
+import { ticketsOf } from "../lib/chain/committed-set.js";
 import { keysFromSeed, type EncryptionKeyPair } from "../lib/app/keys.js";
-import { createdBy } from "../lib/chain/events.js";
+import { StealthScanner, deriveStealthRoute, stealthPrivateKey } from "../lib/crypto/stealth.js";
 
-// The tickets of one party found through an indexed topic (its creates); route parties scan the
-// announcements instead, measured by scripts/bench-scan.ts.
-const notificationsFor = (registry: RegistryClient, party: string, from: number, to: number) =>
-  createdBy(registry, party, from, to);
+/**
+ * The tickets of one party, as its index finds them (`lib/app/inbox.ts`): its creates through the
+ * indexed originator topic, and the announcements its viewing key finds (StealthScanner).
+ */
+const notificationsFor = async (
+  registry: RegistryClient,
+  party: { address: string; keys: readonly EncryptionKeyPair[] },
+  from: number,
+  to: number,
+) => (await ticketsOf(registry, party, from, to)).map((key) => ({ key }));
 import { SqliteEnvelopeStore } from "../lib/store/sqlite.js";
 import { readTradeFile } from "../lib/ticket/file.js";
 import { sealTicket, storeSealed } from "../lib/ticket/seal.js";
@@ -333,18 +339,6 @@ export async function lifecycles(
 ): Promise<LifecycleResult> {
   const [am, ...route] = d.parties;
   const store = SqliteEnvelopeStore.open(storeRoot);
-  const scanners = new Map(
-    route.map((p) => [
-      p.name,
-      new StealthScanner([
-        {
-          version: 1,
-          viewingPrivateKey: p.key.privateKey,
-          spendingPublicKey: p.key.spendingPublicKey,
-        },
-      ]),
-    ]),
-  );
   const to = d.registry.address;
   const clientMs = { seal: 0, store: 0, sign: 0 };
   let next = 0;
@@ -353,8 +347,6 @@ export async function lifecycles(
     while (next < count) {
       next++;
       let t0 = performance.now();
-      // The originator derives the one-time route; each approver finds its slot by scanning the
-      // announcement and signs from its one-time address (fresh: nonce 0).
       const stealth = deriveStealthRoute(
         route.map((p) => ({ viewingKey: p.key.publicKey, spendingKey: p.key.spendingPublicKey })),
       );
@@ -394,9 +386,16 @@ export async function lifecycles(
       if ((await d.rpc.sendAndWait(create)).status !== "0x1") failed++;
       for (const p of route) {
         t0 = performance.now();
-        const match = scanners.get(p.name)!.scan([stealth])[0];
-        if (match === undefined) throw new Error(`${p.name} found no slot in its announcement`);
-        const approve = new Signer(stealthPrivateKey(p.key.spendingPrivateKey, match)).sign(
+        // Each party finds its slot and signs from its one-time address (nonce 0).
+        const [match] = new StealthScanner([
+          {
+            version: 1,
+            viewingPrivateKey: p.key.privateKey,
+            spendingPublicKey: p.key.spendingPublicKey,
+          },
+        ]).scan([stealth]);
+        const oneTime = new Signer(stealthPrivateKey(p.key.spendingPrivateKey, match!));
+        const approve = oneTime.sign(
           to,
           d.iface.encodeFunctionData("approve", [sealed.ticketKey, 1, stealth.route]),
           100_000,
@@ -491,10 +490,9 @@ export interface InboxPoint {
 }
 
 /**
- * Fills the chain with tickets (dummy commitments and one-time routes, many per block) and times
- * one party's inbox query at each size in `sizes`: the tickets it created, found through the
- * indexed originator topic (`mine`, all among the first); every other ticket is created by
- * another party. Route parties scan announcements instead (scripts/bench-scan.ts).
+ * Fills the chain with tickets (dummy commitments, many per block) and times one party's inbox
+ * query at each size in `sizes`. The party (the last route party, "csd") is on `mine` tickets,
+ * all created among the first; every later ticket routes among the other parties only.
  */
 export async function inboxScaling(
   sizes: number[],
@@ -521,27 +519,32 @@ export async function inboxScaling(
         const sends: Promise<string>[] = [];
         for (let i = 0; i < n; i++) {
           const index = created + i;
-          const from = index < mine ? csd : originator;
-          const route = [
-            fillers[index % 7].signer.address,
-            fillers[(index + 1) % 7].signer.address,
-          ];
+          const parties =
+            index < mine
+              ? [fillers[index % 7], csd]
+              : [fillers[index % 7], fillers[(index + 1) % 7]];
+          const route = deriveStealthRoute(
+            parties.map((p) => ({
+              viewingKey: p.key.publicKey,
+              spendingKey: p.key.spendingPublicKey,
+            })),
+          );
           // Signed by anvil (its dev accounts are unlocked): filling is not what is measured.
           sends.push(
             d.rpc.call<string>("eth_sendTransaction", [
               {
-                from: from.signer.address,
+                from: originator.signer.address,
                 to,
                 gas: "0x493e0",
                 gasPrice: "0x0",
-                nonce: `0x${(from.signer.nonce++).toString(16)}`,
+                nonce: `0x${(originator.signer.nonce++).toString(16)}`,
                 data: d.iface.encodeFunctionData("createTicket", [
                   keccak256(toUtf8Bytes(`bench/ticket/${index}`)),
                   hexlify(randomBytes(32)),
                   hexlify(randomBytes(32)),
-                  route,
-                  originator.key.publicKey,
-                  hexlify(randomBytes(8)),
+                  route.route,
+                  route.ephemeralKey,
+                  route.viewTags,
                 ]),
               },
             ]),
@@ -564,13 +567,14 @@ export async function inboxScaling(
       for (let r = 0; r < repeats; r++) {
         // Cold: the first sync of a party, from block 0.
         let t = performance.now();
-        const found = await notificationsFor(d.registry, csd.signer.address, 0, head);
+        const me = { address: csd.signer.address, keys: [csd.key] };
+        const found = await notificationsFor(d.registry, me, 0, head);
         cold.push(performance.now() - t);
         if (found.length !== mine)
           throw new Error(`inbox found ${found.length} tickets, not ${mine}`);
         // Warm: every later sync, from the party's cursor (here: only the newest block is new).
         t = performance.now();
-        await notificationsFor(d.registry, csd.signer.address, head, head);
+        await notificationsFor(d.registry, me, head, head);
         warm.push(performance.now() - t);
         // The state of every ticket of the inbox, all requests at once (what listTickets does).
         t = performance.now();

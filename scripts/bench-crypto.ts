@@ -175,7 +175,7 @@ async function main(): Promise<void> {
       "",
       "## Envelope encryption",
       "",
-      "Measured with `npx tsx scripts/bench-crypto.ts --write` (eciesjs 0.5 with x25519 + HKDF-SHA256 + XChaCha20-Poly1305). Payloads are padded to a multiple of 256 bytes before encryption; an envelope adds 72 bytes of ECIES overhead, base64 and its JSON header.",
+      "Measured with `npx tsx scripts/bench-crypto.ts --write` (eciesjs 0.5's x25519 format: x25519 + HKDF-SHA256 + XChaCha20-Poly1305, computed with node:crypto). Every envelope is 4,096 bytes: the payload is padded to one frame, and the sealed proof follows the ciphertext.",
       "",
       ...lines.map((l) => l.replace(/^### /, "### ")),
       "",

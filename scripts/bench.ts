@@ -32,6 +32,9 @@ import {
 import { anvilBinaryPath } from "../lib/testing/anvil.js";
 
 const COMMAND = "npm run bench";
+/** The figures the store and envelope format 2 replaced, for the before/after comparison. */
+const BEFORE_FORMAT_2 =
+  "Before the fixed-size envelopes and the SQLite store (format 1, `npm run bench` on 2026-11-25, registry v1): client CPU per lifecycle 56.0 ms, sealTicket / openTicket 19.93 / 12.16 ms, store server 14 sets/s (124 envelopes/s).";
 const root = hre.config.paths.root;
 const bin = join(root, "node_modules", ".bin");
 const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` };
@@ -415,12 +418,14 @@ async function writeSummary(r: Result): Promise<void> {
     `| client CPU per lifecycle / node CPU per transaction | ${ms(l.clientCpuMsPerTicket)} / ${fmt(l.nodeCpuMsPerTx, 2)} ms | |`,
     `| inbox, warm sync (from the party's cursor): ${fmt(last.ticketsOnChain)} ÷ ${fmt(first.ticketsOnChain)} tickets | ${r.inbox.ratio.toFixed(2)}× | ≤ 2× ${met(r.inbox.met)} |`,
     `| inbox, cold sync (first sync, from block 0): ${fmt(last.ticketsOnChain)} ÷ ${fmt(first.ticketsOnChain)} tickets | ${r.inbox.coldRatio.toFixed(2)}× | ≤ 2× ${met(r.inbox.coldMet)} |`,
-    `| envelope encrypt / decrypt per recipient (1 KB, eciesjs) | ${r.crypto.encryptMsPerRecipient1KB} / ${r.crypto.decryptMsPerRecipient1KB} ms | |`,
+    `| envelope encrypt / decrypt per recipient (1 KB, native x25519) | ${r.crypto.encryptMsPerRecipient1KB} / ${r.crypto.decryptMsPerRecipient1KB} ms | |`,
     `| sealTicket / openTicket, 3-party route | ${r.crypto.sealTicketMs} / ${r.crypto.openTicketMs} ms | |`,
     `| store server: durable pushes checked against the chain, 8 clients | ${fmt(r.store.pushSetsPerSecond)} sets/s (${fmt(r.store.pushEnvelopesPerSecond)} envelopes/s) | ≥ 14 sets/s ${met(r.store.pushSetsPerSecond >= 14)} |`,
     `| check per ticket: open (decrypt + verify) + match + balance, median (p95) | ${fmt(r.matching.checkPerTicketMs.median, 2)} ms (${fmt(r.matching.checkPerTicketMs.p95, 2)}) | |`,
     `| \`checkTicket\` use case against anvil (chain reads too), median (p95) | ${fmt(r.matching.checkUseCaseMs.median, 2)} ms (${fmt(r.matching.checkUseCaseMs.p95, 2)}) | |`,
     `| sese.023 parse per message, median (p95) | ${fmt(r.matching.sese023ParseMs.median, 3)} ms (${fmt(r.matching.sese023ParseMs.p95, 3)}) | |`,
+    "",
+    BEFORE_FORMAT_2,
     "",
     "### Ticket lifecycles",
     "",
@@ -447,7 +452,7 @@ async function writeSummary(r: Result): Promise<void> {
     "",
     "### Inbox query time",
     "",
-    `One party's inbox, the way the tasks read it (\`lib/app/inbox.ts\`, \`lib/app/watch.ts\`): \`notificationsFor\` (two indexed-topic \`eth_getLogs\` queries, \`lib/app/events.ts\`), then \`RegistryClient.ticket\` for each ticket found, all at once as \`listTickets\` does. A **cold** sync is a party's first, from block 0; a **warm** sync is every later one, from the block after the party's cursor (\`scannedTo\` in its \`inbox.json\`): here the newest block only, which holds up to 2,000 tickets. The party is on the route of ${r.inbox.mine} tickets, all among the first 1,000; the chain is then filled with tickets routed among seven other parties (\`createTicket\` with dummy commitments, 2,000 per block, signed by anvil's unlocked dev account: filling is not what is measured; ${fmt(r.inbox.populateSeconds)} s in all). Median of 5 queries at each size (one-by-one \`getTicket\`: median of 3):`,
+    `One party's inbox, the way the tasks read it (\`lib/app/inbox.ts\`, \`lib/app/watch.ts\`): \`ticketsOf\` (\`lib/chain/committed-set.ts\`: the party's creates through the indexed originator topic, and every \`TicketCreated\`/\`TicketRevised\` announcement read raw and scanned with its viewing key), then \`RegistryClient.ticket\` for each ticket found, all at once as \`listTickets\` does. A **cold** sync is a party's first, from block 0; a **warm** sync is every later one, from the block after the party's cursor (\`scannedTo\` in its \`index.json\`): here the newest block only, which holds up to 2,000 tickets. The party is on the route of ${r.inbox.mine} tickets, all among the first 1,000; the chain is then filled with tickets routed among seven other parties (\`createTicket\` with dummy commitments and real one-time routes, 2,000 per block, signed by anvil's unlocked dev account: filling is not what is measured; ${fmt(r.inbox.populateSeconds)} s in all). Median of 5 queries at each size (one-by-one \`getTicket\`: median of 3):`,
     "",
     `| tickets on chain | blocks | logs, cold | logs, warm | getTicket × ${r.inbox.mine}, at once | getTicket × ${r.inbox.mine}, one by one | cold total | warm total |`,
     "|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -459,9 +464,9 @@ async function writeSummary(r: Result): Promise<void> {
     "### What limits the lifecycle ratio",
     "",
     `- **The client's CPU, on the cores the node also needs.** A lifecycle costs the client ${ms(l.clientCpuMsPerTicket)} of CPU (all threads, the libuv pool included) and the node ${fmt(4 * l.nodeCpuMsPerTx, 1)} ms (${fmt(l.nodeCpuMsPerTx, 2)} ms per transaction; ${fmt(r.raw.nodeCpuMsPerTx, 2)} ms per raw transfer). Even with both cores busy and no waiting at all, this machine could give at most ${fmt(l.cpuCeilingTxPerSecond, 0)} lifecycle tx/s (4 × ${r.machine.cores} cores ÷ (client + node CPU per lifecycle)), ${(l.cpuCeilingTxPerSecond / r.raw.txPerSecond).toFixed(2)} of automine raw throughput, so a ratio of 0.5 is out of reach here whatever the concurrency: the raw baseline costs the client next to nothing (its transactions are signed before the clock starts) and the node ${fmt(r.raw.nodeCpuMsPerTx, 2)} ms per transaction.`,
-    `- **Where the client's CPU goes.** \`sealTicket\` (${r.crypto.sealTicketMs} ms alone, see the crypto section): four eciesjs encryptions, each an x25519 key generation and key agreement in pure JavaScript (@noble/curves' Montgomery ladder, \`mod\` and \`montgomeryLadder\` in the profile), about ${Math.round(100 * eciesShare)} % of sealing; keccak-256 in pure JavaScript (@noble/hashes \`keccakP\`: the envelope tree hashes nine 2.6 KB envelopes, the trade commitment two hashes per field, and ethers hashes every transaction and checksummed address). Node 22's OpenSSL 3.0 has SHA3 but no keccak-256 digest. Then \`storeSealed\` (one SQLite transaction with synchronous FULL and a checkpoint that empties the write-ahead log) and ECDSA signing (@noble/curves secp256k1, four signatures).`,
+    `- **Where the client's CPU goes.** \`sealTicket\` (${r.crypto.sealTicketMs} ms alone, see the crypto section): four ECIES encryptions with native x25519 and XChaCha20-Poly1305 (node:crypto), each a key generation and a key agreement, about ${Math.round(100 * eciesShare)} % of sealing; keccak-256 in pure JavaScript (@noble/hashes \`keccakP\`: the envelope tree hashes nine 3.7 KB ciphertexts, the trade commitment two hashes per field, and ethers hashes every transaction and checksummed address). Node 22's OpenSSL 3.0 has SHA3 but no keccak-256 digest. Then \`storeSealed\` (one SQLite transaction with synchronous FULL and a checkpoint that empties the write-ahead log) and ECDSA signing (@noble/curves secp256k1, four signatures).`,
     `- **With a block period, the chain's latency.** Each lifecycle needs four blocks one after another (an approver approves once the previous step is mined), so ${fmt(l.tickets)} tickets take at least four block periods however fast the client is, while ${fmt(r.raw.transactions)} pre-signed transfers fit in the next block: the ratio of a fixed count cannot exceed about ¼ at a ${bt.seconds} s block period, and the client's CPU (above) makes the lifecycle runs longer still. A consortium's throughput then comes from many tickets in flight (${fmt(bt.concurrency)} here), which the client sustains only as far as its CPU allows.`,
-    "- **What would move it** (none is a client-side change within the design): a native x25519 inside eciesjs (it is pure JavaScript by design), a native keccak-256 (OpenSSL 3.2+, or a binding), and, above all, the client running on its own machine as every party's client does in a consortium: the four parties' work (sealing by the originator, one signature by each approver) is spread over four organisations, not stacked on the node's two cores.",
+    "- **What would move it** (none is a client-side change within the design): a native keccak-256 (OpenSSL 3.2+, or a binding), and, above all, the client running on its own machine as every party's client does in a consortium: the four parties' work (sealing by the originator, one signature by each approver) is spread over four organisations, not stacked on the node's two cores.",
     "",
     "### What limits the inbox ratio",
     "",

@@ -70,7 +70,7 @@ export async function setsOfTicket(
 /**
  * The set the chain commits to for (kind, ticket key, version) with the keys of its sender, or
  * `undefined` if there is none (yet). A return's sender is `sender` (a hint: its directory
- * address), without which there is none to check.
+ * address); without it, every party with keys is a candidate.
  */
 export async function committedSetV2(
   registry: RegistryClient,
@@ -79,13 +79,24 @@ export async function committedSetV2(
   version: number,
   sender?: string,
 ): Promise<CommittedSetV2 | undefined> {
-  if (kind === "return" && sender === undefined) return undefined;
   const set = (await setsOfTicket(registry, ticketKey)).find(
     (s) => s.kind === kind && same(s.version, version),
   );
   if (set === undefined) return undefined;
+  if (kind === "ticket") {
+    return { commitment: set.commitment, senderKeys: await registry.publicKeys(set.originator) };
+  }
+  if (sender !== undefined) {
+    return {
+      commitment: set.commitment,
+      senderKeys: await registry.publicKeys(getAddress(sender)),
+    };
+  }
+  // A return pushed without its sender: the chain names only a one-time address, so every party
+  // with keys may have sealed it (a few key agreements each; pushes are rate-limited).
+  const parties = (await registry.listParties()).filter((p) => p.keyVersion > 0);
   return {
     commitment: set.commitment,
-    senderKeys: await registry.publicKeys(kind === "ticket" ? set.originator : getAddress(sender!)),
+    senderKeys: await Promise.all(parties.map((p) => registry.publicKeys(p.address))),
   };
 }

@@ -215,8 +215,12 @@ export const storeV2Routes: FastifyPluginAsync<StoreV2Options> = async (app, opt
 export interface CommittedSetV2 {
   /** The envelope commitment of that kind and version. */
   commitment: string;
-  /** The sender's public keys by version (the originator's, or the returning party's). */
-  senderKeys: PublicKeyVersions;
+  /**
+   * The sender's public keys by version (the originator's, or the returning party's); or, for a
+   * return pushed without its sender, the keys of every party that may have sealed it, tried in
+   * turn.
+   */
+  senderKeys: PublicKeyVersions | readonly PublicKeyVersions[];
 }
 
 /**
@@ -255,28 +259,41 @@ export function ownerVerifier(input: {
       );
     }
     const byLocator = new Map(entries.map((e) => [e.locator, e.bytes]));
-    let own;
-    try {
-      own = await openTree({
-        me: input.owner,
-        senderKeys: chain.senderKeys,
-        kind: push.kind,
-        ticketKey: push.ticketKey,
-        version: push.version,
-        commitment: chain.commitment,
-        fetch: (c) => byLocator.get(c.locator),
-      });
-    } catch (error) {
-      if (error instanceof StoreError) {
-        throw new Refusal(
-          422,
+    const senders = Array.isArray(chain.senderKeys)
+      ? (chain.senderKeys as readonly PublicKeyVersions[])
+      : [chain.senderKeys as PublicKeyVersions];
+    let own: Awaited<ReturnType<typeof openTree>> | undefined;
+    let damage: SettlementError | undefined;
+    for (const senderKeys of senders) {
+      try {
+        own = await openTree({
+          me: input.owner,
+          senderKeys,
+          kind: push.kind,
+          ticketKey: push.ticketKey,
+          version: push.version,
+          commitment: chain.commitment,
+          fetch: (c) => byLocator.get(c.locator),
+        });
+        break;
+      } catch (error) {
+        // Not found under this sender's keys (another sender, or none): try the next one.
+        if (error instanceof StoreError) continue;
+        if (error instanceof SettlementError) {
+          damage ??= error;
+          continue;
+        }
+        throw error;
+      }
+    }
+    if (own === undefined) {
+      throw new Refusal(
+        422,
+        damage ??
           new TamperError("the pushed set holds no envelope for this store's party", {
             hint: "push a set only to the stores of its recipients, whole",
           }),
-        );
-      }
-      if (error instanceof SettlementError) throw new Refusal(422, error);
-      throw error;
+      );
     }
     if (input.keep !== "set") return entries.filter((e) => e.locator === own.locator);
     const { bad } = verifyEntries(own.proof, entries);

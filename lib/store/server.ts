@@ -10,7 +10,7 @@
  * one-time address, so the chain cannot say whose keys to use: the push names the sender's
  * directory address (`sender`), which only selects the keys to try. A wrong or forged hint finds
  * no envelope that opens, and the push is refused; the hint tells the store's own party nothing
- * its envelope does not tell it anyway.
+ * its envelope does not tell it anyway. Without a hint every party with keys is tried.
  *
  * Reads are by read token (`./read-protocol.ts`): only the sender and the recipient of an envelope
  * can ask for it, and the answer is the same for held and missing envelopes to anyone else.

@@ -29,6 +29,7 @@ import {
   failure,
   keysOf,
   originator,
+  outsider,
   route,
   tempFolder,
   TICKET_KEY,
@@ -149,6 +150,28 @@ describe("v2 store server", function () {
     const stored = await Promise.all(more.map((p) => pushSetV2(url, p)));
     expect(stored.map((r) => r.stored)).to.deep.equal([1, 1, 1, 1]);
     expect(store.count()).to.equal(5);
+  });
+
+  it("opens a return pushed without its sender by trying every candidate sender's keys", async function () {
+    await start({
+      verifyPush: ownerVerifier({
+        owner: { address: csd.address, keys: csd.keys },
+        lookup: async () => ({
+          commitment: set.commitment,
+          senderKeys: [keysOf(outsider), keysOf(route[3]), keysOf(originator)],
+        }),
+      }),
+    });
+    expect(await pushSetV2(url, pushOf(set))).to.deep.equal({ stored: 1, existing: 0 });
+    await start({
+      verifyPush: ownerVerifier({
+        owner: { address: csd.address, keys: csd.keys },
+        lookup: async () => ({ commitment: set.commitment, senderKeys: [keysOf(outsider)] }),
+      }),
+    });
+    const other = ticketSet([csd]);
+    const refused = await post("/v2/sets", pushOf(other));
+    expect(refused.statusCode).to.equal(422);
   });
 
   it("keeps the whole set when told to", async function () {
