@@ -5,7 +5,7 @@
  * The approvers decide on real checks: each matches the ticket with its own instruction (and
  * positions) in `examples/`, and the CSD's NG comes from its instruction's other settlement date.
  */
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 
 import hre from "hardhat";
@@ -302,19 +302,10 @@ async function main(): Promise<void> {
     onChain.length > 0 && parties.every((p) => !onChain.includes(p.address.slice(2).toLowerCase())),
     "no ticket event names a party on the route: the route is one-time addresses",
   );
+  // The whole embedded store, database and write-ahead log, byte for byte.
   const storeDir = join(dataDir, "store");
-  const raw = await readFile(
-    join(
-      storeDir,
-      "tickets",
-      id,
-      "v1",
-      (
-        await import("node:fs/promises").then((fs) =>
-          fs.readdir(join(storeDir, "tickets", id, "v1")),
-        )
-      )[0],
-    ),
+  const raw = Buffer.concat(
+    await Promise.all((await readdir(storeDir)).map((file) => readFile(join(storeDir, file)))),
   );
   expect(
     !raw.toString("latin1").includes(original.isin) && !raw.toString("latin1").includes("returned"),
