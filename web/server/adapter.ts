@@ -410,7 +410,7 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
     approve: (id, version) =>
       serial(async () => {
         await current(id, version);
-        return outcome(await approveTicket(app, actor, id));
+        return outcome(await approveTicket(app, actor, id, version));
       }),
 
     reject: (id, version, reasons, note) =>
@@ -432,7 +432,7 @@ export function createAdapter(app: App, actor: Actor, options: AdapterOptions = 
         if (text !== undefined) onField("note", () => checkNote(text));
         await current(id, version);
         return outcome(
-          await rejectTicket(app, actor, id, { reason: reasons.join(","), note: text }),
+          await rejectTicket(app, actor, id, { reason: reasons.join(","), note: text, version }),
         );
       }),
 
