@@ -18,7 +18,8 @@ import { join } from "node:path";
 
 import { getAddress } from "ethers";
 
-import { announcements, createdBy } from "../chain/events.js";
+import { announcements, createdBy, versionEventOf } from "../chain/events.js";
+import type { KnownVersions, VersionEvent } from "../chain/registry.js";
 import { StealthScanner, type StealthMatch } from "../crypto/stealth.js";
 import { openTicket } from "../ticket/open.js";
 import type { RouteSlot } from "../ticket/seal.js";
@@ -44,6 +45,12 @@ export interface InboxEntry {
   mine?: Record<number, MySlot>;
   /** Slot tables read from opened envelopes, by version. */
   slots?: Record<number, RouteSlot[]>;
+  /**
+   * What each version's `TicketCreated` / `TicketRevised` event registered (commitments, route,
+   * announcement) and its block, as the scan saw them: reading the ticket then needs no search
+   * of the chain's logs.
+   */
+  versions?: Record<number, VersionEvent>;
 }
 
 interface IndexFile {
@@ -116,14 +123,24 @@ export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
     }
     if (scanner === undefined) continue;
     const logs = await announcements(app.registry, from, to);
-    scanner.scan(logs).forEach((match, i) => {
-      if (match === undefined) return;
-      const log = logs[i];
-      const entry = (inbox.tickets[log.key] ??= { key: log.key, role: "route", block: log.block });
-      entry.mine = {
-        ...entry.mine,
-        [log.version]: { slot: match.slot, keyVersion: match.keyVersion, address: match.address },
-      };
+    const matches = scanner.scan(logs);
+    logs.forEach((log, i) => {
+      const match = matches[i];
+      if (match !== undefined) {
+        const entry = (inbox.tickets[log.key] ??= {
+          key: log.key,
+          role: "route",
+          block: log.block,
+        });
+        entry.mine = {
+          ...entry.mine,
+          [log.version]: { slot: match.slot, keyVersion: match.keyVersion, address: match.address },
+        };
+      }
+      // Every version of a ticket in the index, on its route or not (a re-route away from it).
+      const entry = inbox.tickets[log.key];
+      if (entry !== undefined)
+        entry.versions = { ...entry.versions, [log.version]: versionEventOf(log) };
     });
   }
   inbox.scannedTo = Math.max(inbox.scannedTo, head);
@@ -136,14 +153,15 @@ export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
     await Promise.all(
       unknown.slice(i, i + 16).map(async (entry) => {
         try {
-          const ticket = await app.registry.ticket(entry.key);
+          const ticket = await app.registry.ticket(entry.key, knownOf(entry));
           const senderKeys = await app.registry.publicKeys(ticket.originator);
           // The ID is the same in every version; the newest version's envelope is kept longest.
           for (let version = ticket.version; version >= 1 && entry.id === undefined; version--) {
             const record =
               version === ticket.version
                 ? ticket
-                : await app.registry.versionEvent(entry.key, version);
+                : (entry.versions?.[version] ??
+                  (await app.registry.versionEvent(entry.key, version)));
             const opened = await openTicket({
               store: app.store,
               ticketKey: entry.key,
@@ -185,6 +203,7 @@ export async function rememberTicket(
     key,
     mine: { ...held?.mine, ...entry.mine },
     slots: { ...held?.slots, ...entry.slots },
+    versions: { ...held?.versions, ...entry.versions },
   };
   await saveInbox(actor, inbox);
 }
@@ -196,6 +215,16 @@ export async function indexEntry(
   key: string,
 ): Promise<InboxEntry | undefined> {
   return (await loadInbox(app, actor)).tickets[key.toLowerCase()];
+}
+
+/** What an index entry holds about its ticket's version events, for `RegistryClient.ticket`. */
+export function knownOf(entry: InboxEntry | undefined): KnownVersions | undefined {
+  return entry === undefined ? undefined : { versions: entry.versions, fromBlock: entry.block };
+}
+
+/** The on-chain ticket `key`, read with what the actor's index holds about its versions. */
+export async function ticketOf(app: App, actor: Actor, key: string) {
+  return app.registry.ticket(key, knownOf(await indexEntry(app, actor, key)));
 }
 
 /** The on-chain key of ticket `id` if it is in the actor's index (after a sync). */

@@ -29,7 +29,15 @@ import { envelopeRecipients, type RecipientRole } from "../ticket/route.js";
 import { formatReason, parseReasons, type Reason } from "../reasons.js";
 import type { Actor, App } from "./context.js";
 import { withReasons, type HistoryEntry } from "./history.js";
-import { indexEntry, keyOfTicket, mySlotIn, rememberTicket, sameAddress } from "./inbox.js";
+import {
+  indexEntry,
+  keyOfTicket,
+  knownOf,
+  mySlotIn,
+  rememberTicket,
+  sameAddress,
+  ticketOf,
+} from "./inbox.js";
 import {
   requireActiveNow,
   requireKey,
@@ -144,15 +152,20 @@ export async function versionSlots(
   entry: { key: string; id?: string; slots?: Record<number, RouteSlot[]> },
   version: number,
 ): Promise<RouteSlot[] | undefined> {
-  const known =
-    entry.slots?.[version] ?? (await indexEntry(app, actor, entry.key))?.slots?.[version];
+  const indexed =
+    entry.slots?.[version] === undefined ? await indexEntry(app, actor, entry.key) : undefined;
+  const known = entry.slots?.[version] ?? indexed?.slots?.[version];
   if (known !== undefined || entry.id === undefined) return known;
   try {
-    const t = await app.registry.ticket(entry.key);
+    const t = await app.registry.ticket(entry.key, knownOf(indexed));
     const record =
       version === t.version
         ? current(t)
-        : { ...(await app.registry.versionEvent(entry.key, version)), version };
+        : {
+            ...(indexed?.versions?.[version] ??
+              (await app.registry.versionEvent(entry.key, version))),
+            version,
+          };
     const opened = await openVersion(app, actor, entry.id, entry.key, t.originator, record);
     entry.slots = { ...entry.slots, [version]: opened.slots };
     return opened.slots;
@@ -169,7 +182,7 @@ function slotParty(slots: RouteSlot[] | undefined, address: string): RouteSlot |
 export async function showTicket(app: App, actor: Actor, idInput: string): Promise<TicketView> {
   requireKey(actor);
   const { id, key } = await locateForActor(app, actor, idInput);
-  const onChain = await app.registry.ticket(key);
+  const onChain = await ticketOf(app, actor, key);
   const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
   const history = await ticketHistory(app.registry, key);
 
@@ -326,7 +339,7 @@ async function prepareDecision(
   // The registry cannot tell a suspended party behind a one-time address; its own client can.
   await requireActiveNow(app, actor, "approve or return tickets");
   const { id, key } = await locateForActor(app, actor, idInput);
-  const onChain = await app.registry.ticket(key);
+  const onChain = await ticketOf(app, actor, key);
   if (onChain.status !== "open") {
     throw new ContractError(
       `ticket ${id} is ${onChain.status}, not open`,
@@ -518,7 +531,7 @@ export async function reviseTicket(
   requireKey(actor);
   await requireActiveNow(app, actor, "revise tickets");
   const { id, key } = await locateForActor(app, actor, idInput);
-  const onChain = await app.registry.ticket(key);
+  const onChain = await ticketOf(app, actor, key);
   if (!sameAddress(onChain.originator, actor.party.address)) {
     throw new PartyError(
       `only the originator ${app.registry.label(onChain.originator)} may ${verb} ticket ${id}`,
