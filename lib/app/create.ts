@@ -25,6 +25,7 @@ import type { Trade } from "../ticket/schema.js";
 import { privateDir, type Actor, type App } from "./context.js";
 import { keyOfTicket, rememberTicket, sameAddress } from "./inbox.js";
 import {
+  createTicketArgs,
   requireActiveNow,
   requireKey,
   resolveRoute,
@@ -158,14 +159,7 @@ export async function createTicket(
   actor.registry.nameTicket(ticket.ticketKey, ticket.id);
   const receipt = await storeThenSend(app, ticket, () =>
     actor.registry.send(() =>
-      actor.registry.contract.createTicket(
-        ticket.ref,
-        ticket.tradeCommitment,
-        ticket.envelopeCommitment,
-        stealth.route,
-        stealth.ephemeralKey,
-        stealth.viewTags,
-      ),
+      actor.registry.contract.createTicket(...createTicketArgs(ticket, stealth)),
     ),
   ).catch(async (error) => {
     if (!(error instanceof ChainError)) {
