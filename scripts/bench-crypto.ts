@@ -21,9 +21,8 @@ import {
   sealCiphertext,
 } from "../lib/crypto/sealed-envelope.js";
 import { SqliteEnvelopeStore } from "../lib/store/sqlite.js";
-import { measure, measureSync, writeBenchSection } from "../lib/testing/bench.js";
+import { measure, measureSync, openAsParty, writeBenchSection } from "../lib/testing/bench.js";
 import { readTradeFile } from "../lib/ticket/file.js";
-import { openTicket } from "../lib/ticket/open.js";
 import { sealTicket, storeSealed } from "../lib/ticket/seal.js";
 
 const seed = (s: string) => getBytes(keccak256(toUtf8Bytes(s)));
@@ -105,17 +104,7 @@ async function main(): Promise<void> {
   await storeSealed(store, sealed);
   const csd = parties[2];
   const open = await measure(100, 10, async () => {
-    await openTicket({
-      store,
-      ticketKey: sealed.ticketKey,
-      version: 1,
-      me: { address: csd.address, keys: [csd.key] },
-      senderPublicKeys: { 1: am.key.publicKey },
-      expected: {
-        tradeCommitment: sealed.tradeCommitment,
-        envelopeCommitment: sealed.envelopeCommitment,
-      },
-    });
+    await openAsParty(store, sealed, csd, am);
   });
   store.close();
   await rm(root, { recursive: true, force: true });

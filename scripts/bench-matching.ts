@@ -24,9 +24,13 @@ import { buildSese023, parseSese023 } from "../lib/iso20022/sese023.js";
 import { checkResultJson, runCheck, type CheckInput } from "../lib/matching/check.js";
 import { readPositionFile } from "../lib/matching/positions.js";
 import { SqliteEnvelopeStore } from "../lib/store/sqlite.js";
-import { measure as measureRuns, writeBenchSection, type Figure } from "../lib/testing/bench.js";
+import {
+  measure as measureRuns,
+  openAsParty,
+  writeBenchSection,
+  type Figure,
+} from "../lib/testing/bench.js";
 import { readTradeFile } from "../lib/ticket/file.js";
-import { openTicket } from "../lib/ticket/open.js";
 import { sealTicket, storeSealed } from "../lib/ticket/seal.js";
 
 const runsArg = process.argv.indexOf("--runs");
@@ -113,17 +117,7 @@ const rows: [string, Figure][] = [
     rows.push([
       "check per ticket: open (decrypt + verify) + check, custodian",
       await measure(IO_RUNS, async () => {
-        const opened = await openTicket({
-          store,
-          ticketKey: sealed.ticketKey,
-          version: 1,
-          me: { address: me.address, keys: [me.key] },
-          senderPublicKeys: { 1: am.key.publicKey },
-          expected: {
-            tradeCommitment: sealed.tradeCommitment,
-            envelopeCommitment: sealed.envelopeCommitment,
-          },
-        });
+        const opened = await openAsParty(store, sealed, me, am);
         checkResultJson(
           await runCheck({
             ...custodianCheck,

@@ -7,6 +7,10 @@ import { performance } from "node:perf_hooks";
 
 import * as prettier from "prettier";
 
+import type { VersionedKeyPair } from "../crypto/keys.js";
+import { openTicket, type EnvelopeSource, type OpenedTicket } from "../ticket/open.js";
+import type { SealedTicket } from "../ticket/seal.js";
+
 /** `--name N` from the command line: an integer from 1 to `max`, `fallback` when absent. */
 export function option(name: string, fallback: number, max: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -119,3 +123,28 @@ export async function writeBenchSection(
   );
   return path;
 }
+
+/** A route party of a benchmark ticket: its address and its one key pair (version 1). */
+export interface BenchParty {
+  address: string;
+  key: VersionedKeyPair;
+}
+
+/** Opens version 1 of `sealed` from `store` as `me`, the way every route party does. */
+export const openAsParty = (
+  store: EnvelopeSource,
+  sealed: SealedTicket,
+  me: BenchParty,
+  originator: BenchParty,
+): Promise<OpenedTicket> =>
+  openTicket({
+    store,
+    ticketKey: sealed.ticketKey,
+    version: 1,
+    me: { address: me.address, keys: [me.key] },
+    senderPublicKeys: { 1: originator.key.publicKey },
+    expected: {
+      tradeCommitment: sealed.tradeCommitment,
+      envelopeCommitment: sealed.envelopeCommitment,
+    },
+  });
