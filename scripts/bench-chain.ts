@@ -24,6 +24,7 @@ import {
 import { RegistryClient, encodePartyName } from "../lib/chain/registry.js";
 import { ticketsOf, type FoundTicket } from "../lib/chain/committed-set.js";
 import { keysFromSeed, type EncryptionKeyPair } from "../lib/app/keys.js";
+import { createTicketArgs } from "../lib/app/sealing.js";
 import { StealthScanner, deriveStealthRoute, stealthPrivateKey } from "../lib/crypto/stealth.js";
 
 import { SqliteEnvelopeStore } from "../lib/store/sqlite.js";
@@ -406,14 +407,7 @@ export async function lifecycles(
       t0 = performance.now();
       const create = am.signer.sign(
         to,
-        d.iface.encodeFunctionData("createTicket", [
-          sealed.ref,
-          sealed.tradeCommitment,
-          sealed.envelopeCommitment,
-          stealth.route,
-          stealth.ephemeralKey,
-          stealth.viewTags,
-        ]),
+        d.iface.encodeFunctionData("createTicket", createTicketArgs(sealed, stealth)),
         300_000,
       );
       clientMs.sign += performance.now() - t0;

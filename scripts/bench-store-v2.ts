@@ -14,7 +14,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { randomBytes } from "node:crypto";
 
 import Fastify from "fastify";
@@ -49,43 +48,7 @@ import {
 } from "../lib/store/read-protocol.js";
 import { ownerVerifier, storeV2Routes } from "../lib/store/server-v2.js";
 import { SqliteEnvelopeStore } from "../lib/store/sqlite.js";
-
-function option(name: string, fallback: number, max: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i < 0 ? fallback : Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new Error(`--${name} must be an integer from 1 to ${max}`);
-  }
-  return value;
-}
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-
-async function run<T>(clients: number, jobs: T[], job: (item: T) => Promise<void>) {
-  const latencies: number[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < jobs.length) {
-        const item = jobs[next++];
-        const start = performance.now();
-        await job(item);
-        latencies.push(performance.now() - start);
-      }
-    }),
-  );
-  return { seconds: (performance.now() - t0) / 1000, latencies: latencies.sort((a, b) => a - b) };
-}
-
-/** Mean milliseconds per call of `fn` over `n` calls, after a warm-up. */
-async function timed(n: number, fn: (i: number) => unknown): Promise<number> {
-  for (let i = 0; i < Math.min(20, n); i++) await fn(i);
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) await fn(i);
-  return (performance.now() - t0) / n;
-}
+import { option, percentile, runConcurrently, timed } from "../lib/testing/bench.js";
 
 const key = (name: string, version = 1): VersionedKeyPair =>
   keyPairFromSeed(getBytes(keccak256(toUtf8Bytes(`bench/${name}/${version}`))), version);
@@ -159,11 +122,11 @@ async function loadFigures(sets: number, clients: number, keep: "own" | "set") {
       const token = set.entries.find((e) => e.recipient === csd.address)!.token!;
       return { push: pushOf(ticketKey, set), token };
     });
-    const writes = await run(clients, jobs, async ({ push }) => {
+    const writes = await runConcurrently(clients, jobs, async ({ push }) => {
       const result = await pushSetV2(url, push, { timeoutMs: 30_000 });
       if (result.stored !== (keep === "own" ? 1 : 9)) throw new Error("a set was not stored");
     });
-    const reads = await run(clients, jobs, async ({ token }) => {
+    const reads = await runConcurrently(clients, jobs, async ({ token }) => {
       const [bytes] = await readEnvelopesV2(url, [token], { timeoutMs: 30_000 });
       if (bytes === undefined) throw new Error("lost envelope");
     });

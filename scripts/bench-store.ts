@@ -11,52 +11,18 @@
  * `--write` rewrites the store section of docs/benchmarks.md.
  */
 import { cpus, loadavg } from "node:os";
-import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 
 import { getAddress } from "ethers";
 
 import { pushSetV2, readEnvelopesV2, type PushV2 } from "../lib/store/read-protocol.js";
 import { startStoreServer } from "../lib/store/server.js";
+import { option, percentile, runConcurrently, writeBenchSection } from "../lib/testing/bench.js";
 import { createRaw, pushOf, startConsortium } from "../lib/testing/consortium.js";
 
 /** The format-1 figures this benchmark replaced, for the before/after comparison. */
 const BEFORE =
   "push a set 124 envelopes/s (14 sets/s), p50 566.1 ms, p99 957.1 ms; read one envelope by locator 365 envelopes/s";
-
-function option(name: string, fallback: number, max: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i < 0 ? fallback : Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new Error(`--${name} must be an integer from 1 to ${max}`);
-  }
-  return value;
-}
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-
-async function run<T>(
-  clients: number,
-  jobs: T[],
-  job: (item: T) => Promise<void>,
-): Promise<{ seconds: number; latencies: number[] }> {
-  const latencies: number[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < jobs.length) {
-        const item = jobs[next++];
-        const start = performance.now();
-        await job(item);
-        latencies.push(performance.now() - start);
-      }
-    }),
-  );
-  return { seconds: (performance.now() - t0) / 1000, latencies: latencies.sort((a, b) => a - b) };
-}
 
 async function main() {
   const sets = option("sets", 300, 2000);
@@ -90,11 +56,11 @@ async function main() {
     }
     console.log("done");
 
-    const writes = await run(clients, bodies, async ({ push }) => {
+    const writes = await runConcurrently(clients, bodies, async ({ push }) => {
       const result = await pushSetV2(url, push, { timeoutMs: 30_000 });
       if (result.stored !== 1) throw new Error("the party's envelope was not stored");
     });
-    const reads = await run(clients, bodies, async ({ token }) => {
+    const reads = await runConcurrently(clients, bodies, async ({ token }) => {
       const [bytes] = await readEnvelopesV2(url, [token], { timeoutMs: 30_000 });
       if (bytes === undefined) throw new Error("lost envelope");
     });
@@ -115,11 +81,7 @@ async function main() {
     console.log(`\n${where}`);
 
     if (process.argv.includes("--write")) {
-      const path = "docs/benchmarks.md";
-      let doc = await readFile(path, "utf8").catch(() => "# Benchmarks\n");
-      const section = [
-        "<!-- store:start -->",
-        "",
+      const path = await writeBenchSection("store", [
         "## Store server",
         "",
         `Measured with \`npm run bench\` (which runs \`npx tsx scripts/bench-store.ts --sets ${sets} --clients ${clients} --write\`). Each push is one envelope set (nine envelopes of 4,096 bytes, decoys included, ~49 KB of JSON): the server reads the set's commitment from the ticket's \`TicketCreated\` event and the originator's keys over its own chain connection, finds its party's envelope by locator, authenticates its sealed proof, checks the proof's leaves against the on-chain root and its own leaf, decrypts it and checks the binding, then writes that one envelope in one SQLite transaction (WAL, synchronous FULL). Reads name a read token; the answer has one length whether the envelope is held or not. Client and server share one process. See docs/store.md.`,
@@ -129,16 +91,7 @@ async function main() {
         where,
         "",
         `Before (format 1: the folder store, 18 fsynced files per set, every envelope kept; \`npx tsx scripts/bench-store.ts --sets 300 --clients 8 --write\` on 2026-11-25): ${BEFORE}.`,
-        "",
-        "<!-- store:end -->",
-      ].join("\n");
-      const start = doc.indexOf("<!-- store:start -->");
-      const end = doc.indexOf("<!-- store:end -->");
-      doc =
-        start >= 0 && end > start
-          ? doc.slice(0, start) + section + doc.slice(end + "<!-- store:end -->".length)
-          : `${doc.trimEnd()}\n\n${section}\n`;
-      await writeFile(path, doc);
+      ]);
       console.log(`\nwrote ${path}`);
     }
     await server.close();

@@ -25,6 +25,7 @@ import type { Trade } from "../ticket/schema.js";
 import { privateDir, type Actor, type App } from "./context.js";
 import { keyOfTicket, rememberTicket, sameAddress } from "./inbox.js";
 import {
+  createTicketArgs,
   requireActiveNow,
   requireKey,
   resolveRoute,
@@ -75,6 +76,14 @@ interface CreateJournal {
 
 const journalPath = (actor: Actor, id: string) => join(actor.stateDir, "creating", `${id}.json`);
 
+/** The result of a create that an earlier attempt with this ID had already registered. */
+const registeredEarlier = (
+  id: string,
+  ticketKey: string,
+  version: number,
+  notified: PartyInfo[],
+): CreateResult => ({ id, ticketKey, version, notified, alreadyRegistered: true });
+
 export async function createTicket(
   app: App,
   actor: Actor,
@@ -98,13 +107,7 @@ export async function createTicket(
         if (journal !== undefined) await deliverJournaled(app, journal);
         await unlink(journalPath(actor, id)).catch(() => undefined);
         await rememberTicket(app, actor, { key, id, role: "originator", block: 0 });
-        return {
-          id,
-          ticketKey: key,
-          version: onChain.version,
-          notified: route,
-          alreadyRegistered: true,
-        };
+        return registeredEarlier(id, key, onChain.version, route);
       }
       if (journal?.envelopeCommitment !== undefined && journal.set !== undefined) {
         const sameRoute = (journal.route ?? []).join() === route.map((p) => p.address).join();
@@ -122,13 +125,7 @@ export async function createTicket(
       const onChain = key === undefined ? undefined : await app.registry.ticket(key);
       if (key !== undefined && onChain !== undefined && onChain.status !== "none") {
         requireOwnRecord(onChain.originator, actor, id);
-        return {
-          id,
-          ticketKey: key,
-          version: onChain.version,
-          notified: route,
-          alreadyRegistered: true,
-        };
+        return registeredEarlier(id, key, onChain.version, route);
       }
       throw new InputError(`ticket ID ${id} is already in use`, {
         hint: "omit --id to get a new ID (reuse an ID only to retry your own failed create)",
@@ -158,14 +155,7 @@ export async function createTicket(
   actor.registry.nameTicket(ticket.ticketKey, ticket.id);
   const receipt = await storeThenSend(app, ticket, () =>
     actor.registry.send(() =>
-      actor.registry.contract.createTicket(
-        ticket.ref,
-        ticket.tradeCommitment,
-        ticket.envelopeCommitment,
-        stealth.route,
-        stealth.ephemeralKey,
-        stealth.viewTags,
-      ),
+      actor.registry.contract.createTicket(...createTicketArgs(ticket, stealth)),
     ),
   ).catch(async (error) => {
     if (!(error instanceof ChainError)) {

@@ -12,6 +12,7 @@ import {
   type RouteParty,
   type RouteSlot,
   type SealedSet,
+  type SealedTicket,
 } from "../ticket/seal.js";
 import { MAX_ROUTE_LENGTH } from "../ticket/route.js";
 import { resolvePartyOption, type Actor, type App } from "./context.js";
@@ -134,6 +135,17 @@ export const routeParties = (parties: PartyInfo[]): RouteParty[] =>
     publicKey: p.encryptionKey,
     keyVersion: p.keyVersion,
   }));
+
+/** The arguments of the registry's `createTicket` for a sealed ticket on a one-time route. */
+export const createTicketArgs = (ticket: SealedTicket, stealth: StealthRoute) =>
+  [
+    ticket.ref,
+    ticket.tradeCommitment,
+    ticket.envelopeCommitment,
+    stealth.route,
+    stealth.ephemeralKey,
+    stealth.viewTags,
+  ] as const;
 
 /** Stores a sealed set, runs the transaction, and removes the set again if the transaction fails. */
 export async function storeThenSend<T>(

@@ -14,7 +14,7 @@ import { actAs, createApp, type Actor, type App } from "../app/context.js";
 import { admitParty, registerKey } from "../app/parties.js";
 import { FailoverProvider } from "../chain/failover.js";
 import { startStoreServer, type StoreServer } from "../store/server.js";
-import { routeParties, stealthRouteFor } from "../app/sealing.js";
+import { createTicketArgs, routeParties, stealthRouteFor } from "../app/sealing.js";
 import { sealTicket, type SealedTicket } from "../ticket/seal.js";
 import { readTradeFile } from "../ticket/file.js";
 import { PUSH_FORMAT, type PushV2 } from "../store/read-protocol.js";
@@ -140,14 +140,7 @@ export async function createRaw(c: Consortium, route = ROUTE): Promise<SealedTic
     slots,
   });
   await am.actor.registry.send(() =>
-    am.actor.registry.contract.createTicket(
-      sealed.ref,
-      sealed.tradeCommitment,
-      sealed.envelopeCommitment,
-      stealth.route,
-      stealth.ephemeralKey,
-      stealth.viewTags,
-    ),
+    am.actor.registry.contract.createTicket(...createTicketArgs(sealed, stealth)),
   );
   return sealed;
 }
