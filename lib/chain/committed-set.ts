@@ -8,7 +8,13 @@ import { StoreError } from "../errors.js";
 import type { RegistryClient, VersionEvent } from "./registry.js";
 import type { PublicKeyVersions } from "../crypto/keys.js";
 import type { SetKind } from "../crypto/read-token.js";
-import { announcements, createdBy, ticketHistory, versionEventOf } from "./events.js";
+import {
+  announcementPages,
+  createdBy,
+  ticketHistory,
+  versionEventOf,
+  type PageOptions,
+} from "./events.js";
 import { StealthScanner } from "../crypto/stealth.js";
 
 const ZERO = /^0x0{64}$/;
@@ -143,19 +149,24 @@ export async function ticketsOf(
   holder: Holder,
   fromBlock: number,
   toBlock: number,
+  options?: PageOptions,
 ): Promise<FoundTicket[]> {
   const found = new Map<string, FoundTicket>();
-  for (const c of await createdBy(registry, holder.address, fromBlock, toBlock))
-    found.set(c.key, { key: c.key, block: c.block, versions: {} });
   const scanner = holder.keys.length > 0 ? await scannerOf(registry, holder) : undefined;
-  const logs = await announcements(registry, fromBlock, toBlock);
-  const matches = scanner?.scan(logs) ?? [];
-  logs.forEach((log, i) => {
-    if (matches[i] !== undefined && !found.has(log.key))
-      found.set(log.key, { key: log.key, block: log.block, versions: {} });
-    const entry = found.get(log.key);
-    if (entry !== undefined) entry.versions[log.version] = versionEventOf(log);
-  });
+  for await (const page of announcementPages(registry, fromBlock, toBlock, options)) {
+    // The party's creates in the page's blocks, asked for while the page is scanned.
+    const created = createdBy(registry, holder.address, page.fromBlock, page.toBlock);
+    created.catch(() => undefined);
+    const matches = scanner?.scan(page.logs) ?? [];
+    for (const c of await created)
+      if (!found.has(c.key)) found.set(c.key, { key: c.key, block: c.block, versions: {} });
+    page.logs.forEach((log, i) => {
+      if (matches[i] !== undefined && !found.has(log.key))
+        found.set(log.key, { key: log.key, block: log.block, versions: {} });
+      const entry = found.get(log.key);
+      if (entry !== undefined) entry.versions[log.version] = versionEventOf(log);
+    });
+  }
   return [...found.values()];
 }
 
