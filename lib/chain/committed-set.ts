@@ -13,11 +13,15 @@ import {
   createdBy,
   ticketHistory,
   versionEventOf,
+  type HistoryEntry,
   type PageOptions,
 } from "./events.js";
 import { StealthScanner } from "../crypto/stealth.js";
 
 const ZERO = /^0x0{64}$/;
+
+/** Blocks before the head where a pushed set's events are looked for first. */
+const RECENT_BLOCKS = 10_000;
 
 export interface CommittedSet {
   ticketKey: string;
@@ -45,7 +49,11 @@ export async function committedSet(
   version: number,
 ): Promise<CommittedSet> {
   const key = ticketKey.toLowerCase();
-  const t = await registry.ticket(key);
+  // A push follows its transaction closely: its events are looked for (by the ticket's indexed
+  // topic) in the recent blocks first, and in the whole chain only if they are not there.
+  const head = await registry.read(() => registry.contract.runner!.provider!.getBlockNumber());
+  const recent = Math.max(0, head - RECENT_BLOCKS);
+  const t = await registry.ticket(key, { fromBlock: recent });
   if (t.status === "none") {
     throw new StoreError(`no ticket with key ${key} on this chain`, {
       hint: "push only after the transaction has landed, to a store on the same chain and registry",
@@ -60,7 +68,12 @@ export async function committedSet(
     );
   }
   const registered =
-    version === t.version ? t : await registry.versionEvent(key, version).catch(() => undefined);
+    version === t.version
+      ? t
+      : await registry
+          .versionEvent(key, version, recent)
+          .catch(() => registry.versionEvent(key, version))
+          .catch(() => undefined);
   if (registered === undefined) {
     throw new StoreError(`ticket ${key} version ${version} has no registered commitment on chain`, {
       hint: "the node may be out of sync; try another endpoint",
@@ -82,9 +95,11 @@ export async function committedSet(
       sender: base.originator,
     };
   }
-  const returned = (await ticketHistory(registry, key)).find(
-    (e) => e.kind === "returned" && e.version === version && !ZERO.test(e.reasonCommitment),
-  );
+  const isReturn = (e: HistoryEntry) =>
+    e.kind === "returned" && e.version === version && !ZERO.test(e.reasonCommitment);
+  const returned =
+    (await ticketHistory(registry, key, recent)).find(isReturn) ??
+    (recent === 0 ? undefined : (await ticketHistory(registry, key)).find(isReturn));
   if (returned === undefined || returned.kind !== "returned") {
     throw new StoreError(`ticket ${key} version ${version} was not returned on chain`, {
       hint: "push a return only after the rejection carrying its commitment has landed",
