@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 
 import {
-  JsonRpcProvider,
   Transaction,
   Wallet,
   getBytes,
@@ -21,6 +20,7 @@ import {
   type Interface,
 } from "ethers";
 
+import { FailoverProvider } from "../lib/chain/failover.js";
 import { RegistryClient, encodePartyName } from "../lib/chain/registry.js";
 import { ticketsOf, type FoundTicket } from "../lib/chain/committed-set.js";
 import { keysFromSeed, type EncryptionKeyPair } from "../lib/app/keys.js";
@@ -45,27 +45,19 @@ async function syncIndex(
   from: number,
   to: number,
 ): Promise<FoundTicket[]> {
-  const found: FoundTicket[] = [];
-  for (let start = from; start <= to; start += SYNC_PAGE_BLOCKS) {
-    const page = await ticketsOf(
-      registry,
-      party,
-      start,
-      Math.min(to, start + SYNC_PAGE_BLOCKS - 1),
-    );
-    for (const t of page) {
-      const held = index.get(t.key);
-      if (held === undefined) index.set(t.key, t);
-      else held.versions = { ...held.versions, ...t.versions };
-    }
-    found.push(...page);
+  const found = await ticketsOf(registry, party, from, to, { range: SYNC_PAGE_BLOCKS });
+  for (const t of found) {
+    const held = index.get(t.key);
+    if (held === undefined) index.set(t.key, t);
+    else held.versions = { ...held.versions, ...t.versions };
   }
   return found;
 }
 
 /**
- * Blocks per log query of a sync here: with 1,000 tickets a block, 10,000 announcements (about
- * 13 MB of JSON) per response; the whole chain in one response is more than the node sends.
+ * Blocks of a sync's first log query here (then adapted to the replies, at most 10,000
+ * announcements, about 13 MB of JSON, each): the whole chain in one response is more than the
+ * node sends.
  */
 const SYNC_PAGE_BLOCKS = 10;
 
@@ -265,11 +257,8 @@ export async function deploy(
       ),
     ) as { abi: unknown[]; bytecode: string };
     const admin = new Signer(DEV_ACCOUNTS[0].privateKey);
-    const provider = new JsonRpcProvider(node.url, CHAIN_ID, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-      batchMaxCount: 1,
-    });
+    // Reads go through the provider the tasks use on a node network (`connectChain`).
+    const provider = await FailoverProvider.connect(node.url, { chainId: CHAIN_ID });
     const probe = new RegistryClient("0x" + "00".repeat(20), provider);
     const iface = probe.contract.interface as unknown as Interface;
     const deployData = artifact.bytecode + iface.encodeDeploy([admin.address]).slice(2);

@@ -18,7 +18,7 @@ import { join } from "node:path";
 
 import { getAddress } from "ethers";
 
-import { announcements, createdBy, versionEventOf } from "../chain/events.js";
+import { announcementPages, createdBy, versionEventOf } from "../chain/events.js";
 import type { KnownVersions, VersionEvent } from "../chain/registry.js";
 import { StealthScanner, type StealthMatch } from "../crypto/stealth.js";
 import { openTicket } from "../ticket/open.js";
@@ -60,7 +60,7 @@ interface IndexFile {
   tickets: Record<string, InboxEntry>;
 }
 
-/** Blocks per log query of a sync. */
+/** Blocks of a sync's first log query (then adapted to the replies, see `announcementPages`). */
 const PAGE = 10_000;
 
 const indexPath = (actor: Actor) => join(actor.stateDir, "index.json");
@@ -115,15 +115,27 @@ export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
   const provider = app.registry.contract.runner!.provider!;
   const head = await app.registry.read(() => provider.getBlockNumber());
   const scanner = scannerOf(actor);
-  for (let from = inbox.scannedTo + 1; from <= head; from += PAGE) {
-    const to = Math.min(head, from + PAGE - 1);
-    for (const c of await createdBy(app.registry, actor.party.address, from, to)) {
-      inbox.tickets[c.key] ??= { key: c.key, role: "originator", block: c.block };
-      inbox.tickets[c.key].role = "originator";
-    }
-    if (scanner === undefined) continue;
-    const logs = await announcements(app.registry, from, to);
-    const matches = scanner.scan(logs);
+  const record = (c: { key: string; block: number }) => {
+    inbox.tickets[c.key] ??= { key: c.key, role: "originator", block: c.block };
+    inbox.tickets[c.key].role = "originator";
+  };
+  if (scanner === undefined) {
+    for (let from = inbox.scannedTo + 1; from <= head; from += PAGE)
+      (
+        await createdBy(app.registry, actor.party.address, from, Math.min(head, from + PAGE - 1))
+      ).forEach(record);
+  }
+  const pages =
+    scanner === undefined
+      ? []
+      : announcementPages(app.registry, inbox.scannedTo + 1, head, { range: PAGE });
+  for await (const page of pages) {
+    // The actor's creates in the page's blocks, asked for while the page is scanned.
+    const created = createdBy(app.registry, actor.party.address, page.fromBlock, page.toBlock);
+    created.catch(() => undefined);
+    const logs = page.logs;
+    const matches = scanner!.scan(logs);
+    (await created).forEach(record);
     logs.forEach((log, i) => {
       const match = matches[i];
       if (match !== undefined) {

@@ -8,10 +8,20 @@ import { StoreError } from "../errors.js";
 import type { RegistryClient, VersionEvent } from "./registry.js";
 import type { PublicKeyVersions } from "../crypto/keys.js";
 import type { SetKind } from "../crypto/read-token.js";
-import { announcements, createdBy, ticketHistory, versionEventOf } from "./events.js";
+import {
+  announcementPages,
+  createdBy,
+  ticketHistory,
+  versionEventOf,
+  type HistoryEntry,
+  type PageOptions,
+} from "./events.js";
 import { StealthScanner } from "../crypto/stealth.js";
 
 const ZERO = /^0x0{64}$/;
+
+/** Blocks before the head where a pushed set's events are looked for first. */
+const RECENT_BLOCKS = 10_000;
 
 export interface CommittedSet {
   ticketKey: string;
@@ -39,7 +49,11 @@ export async function committedSet(
   version: number,
 ): Promise<CommittedSet> {
   const key = ticketKey.toLowerCase();
-  const t = await registry.ticket(key);
+  // A push follows its transaction closely: its events are looked for (by the ticket's indexed
+  // topic) in the recent blocks first, and in the whole chain only if they are not there.
+  const head = await registry.read(() => registry.contract.runner!.provider!.getBlockNumber());
+  const recent = Math.max(0, head - RECENT_BLOCKS);
+  const t = await registry.ticket(key, { fromBlock: recent });
   if (t.status === "none") {
     throw new StoreError(`no ticket with key ${key} on this chain`, {
       hint: "push only after the transaction has landed, to a store on the same chain and registry",
@@ -54,7 +68,12 @@ export async function committedSet(
     );
   }
   const registered =
-    version === t.version ? t : await registry.versionEvent(key, version).catch(() => undefined);
+    version === t.version
+      ? t
+      : await registry
+          .versionEvent(key, version, recent)
+          .catch(() => registry.versionEvent(key, version))
+          .catch(() => undefined);
   if (registered === undefined) {
     throw new StoreError(`ticket ${key} version ${version} has no registered commitment on chain`, {
       hint: "the node may be out of sync; try another endpoint",
@@ -76,9 +95,11 @@ export async function committedSet(
       sender: base.originator,
     };
   }
-  const returned = (await ticketHistory(registry, key)).find(
-    (e) => e.kind === "returned" && e.version === version && !ZERO.test(e.reasonCommitment),
-  );
+  const isReturn = (e: HistoryEntry) =>
+    e.kind === "returned" && e.version === version && !ZERO.test(e.reasonCommitment);
+  const returned =
+    (await ticketHistory(registry, key, recent)).find(isReturn) ??
+    (recent === 0 ? undefined : (await ticketHistory(registry, key)).find(isReturn));
   if (returned === undefined || returned.kind !== "returned") {
     throw new StoreError(`ticket ${key} version ${version} was not returned on chain`, {
       hint: "push a return only after the rejection carrying its commitment has landed",
@@ -143,19 +164,24 @@ export async function ticketsOf(
   holder: Holder,
   fromBlock: number,
   toBlock: number,
+  options?: PageOptions,
 ): Promise<FoundTicket[]> {
   const found = new Map<string, FoundTicket>();
-  for (const c of await createdBy(registry, holder.address, fromBlock, toBlock))
-    found.set(c.key, { key: c.key, block: c.block, versions: {} });
   const scanner = holder.keys.length > 0 ? await scannerOf(registry, holder) : undefined;
-  const logs = await announcements(registry, fromBlock, toBlock);
-  const matches = scanner?.scan(logs) ?? [];
-  logs.forEach((log, i) => {
-    if (matches[i] !== undefined && !found.has(log.key))
-      found.set(log.key, { key: log.key, block: log.block, versions: {} });
-    const entry = found.get(log.key);
-    if (entry !== undefined) entry.versions[log.version] = versionEventOf(log);
-  });
+  for await (const page of announcementPages(registry, fromBlock, toBlock, options)) {
+    // The party's creates in the page's blocks, asked for while the page is scanned.
+    const created = createdBy(registry, holder.address, page.fromBlock, page.toBlock);
+    created.catch(() => undefined);
+    const matches = scanner?.scan(page.logs) ?? [];
+    for (const c of await created)
+      if (!found.has(c.key)) found.set(c.key, { key: c.key, block: c.block, versions: {} });
+    page.logs.forEach((log, i) => {
+      if (matches[i] !== undefined && !found.has(log.key))
+        found.set(log.key, { key: log.key, block: log.block, versions: {} });
+      const entry = found.get(log.key);
+      if (entry !== undefined) entry.versions[log.version] = versionEventOf(log);
+    });
+  }
   return [...found.values()];
 }
 

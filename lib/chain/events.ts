@@ -184,10 +184,101 @@ export async function announcements(
       block: Number(log.blockNumber),
       logIndex: Number(log.logIndex),
       ...decoded,
-      ...(isCreated ? { originator: getAddress(`0x${log.topics[2].slice(26)}`) } : {}),
+      ...(isCreated ? { originator: checksummed(`0x${log.topics[2].slice(26)}`) } : {}),
     });
   }
   return out;
+}
+
+/** Checksummed addresses already seen (a page repeats the same few originators). */
+const checksums = new Map<string, string>();
+
+function checksummed(address: string): string {
+  const lower = address.toLowerCase();
+  let out = checksums.get(lower);
+  if (out === undefined) {
+    out = getAddress(lower);
+    if (checksums.size > 4_096) checksums.clear();
+    checksums.set(lower, out);
+  }
+  return out;
+}
+
+/** One reply of `announcementPages`: the blocks it covers and their announcements. */
+export interface AnnouncementPage {
+  fromBlock: number;
+  toBlock: number;
+  logs: AnnouncementLog[];
+}
+
+export interface PageOptions {
+  /** Blocks of the first query (10,000 unless given). */
+  range?: number;
+  /**
+   * Announcements one reply should hold at most (10,000 unless given): above it the next query
+   * covers half the blocks, below a quarter of it twice as many (up to `maxRange`).
+   */
+  maxLogs?: number;
+  /** Blocks of one query at most (100,000 unless given). */
+  maxRange?: number;
+}
+
+/** Whether a node refused a log query for its size (too many logs, too large a reply or range). */
+export function isOversizedReply(error: unknown): boolean {
+  const text = (e: unknown): string =>
+    e instanceof Error
+      ? `${e.message} ${String((e as { details?: unknown }).details ?? "")} ${text(e.cause)}`
+      : e === undefined || e === null
+        ? ""
+        : typeof e === "object"
+          ? JSON.stringify(e)
+          : String(e);
+  return /too (many|large|big)|exceed|limit|response size|query returned more than|block range|range is too/i.test(
+    text(error),
+  );
+}
+
+/**
+ * Every announcement between the blocks, a page at a time, in chain order. The next page is
+ * asked for as soon as the current one arrives, so that the node reads it while the caller scans.
+ * The block range of a query adapts to how dense the chain is: halved after a reply above
+ * `maxLogs` announcements or a node's refusal for size (the query is then asked again), doubled
+ * after a reply below a quarter of it.
+ */
+export async function* announcementPages(
+  registry: RegistryClient,
+  fromBlock: number,
+  toBlock: number,
+  options: PageOptions = {},
+): AsyncGenerator<AnnouncementPage> {
+  const maxLogs = options.maxLogs ?? 10_000;
+  const maxRange = Math.max(1, options.maxRange ?? 100_000);
+  let range = Math.max(1, Math.min(options.range ?? 10_000, maxRange));
+  const fetchPage = async (from: number): Promise<AnnouncementPage> => {
+    for (;;) {
+      const to = Math.min(toBlock, from + range - 1);
+      let logs: AnnouncementLog[];
+      try {
+        logs = await announcements(registry, from, to);
+      } catch (error) {
+        if (to === from || !isOversizedReply(error)) throw error;
+        range = Math.max(1, Math.floor((to - from + 1) / 2));
+        continue;
+      }
+      if (logs.length > maxLogs) range = Math.max(1, Math.floor((to - from + 1) / 2));
+      else if (logs.length < maxLogs / 4 && to - from + 1 >= range)
+        range = Math.min(maxRange, range * 2);
+      return { fromBlock: from, toBlock: to, logs };
+    }
+  };
+  let next = fromBlock <= toBlock ? fetchPage(fromBlock) : undefined;
+  while (next !== undefined) {
+    const page = await next;
+    next = page.toBlock < toBlock ? fetchPage(page.toBlock + 1) : undefined;
+    // Its failure is thrown when it is awaited, not as an unhandled rejection meanwhile.
+    next?.catch(() => undefined);
+    yield page;
+  }
 }
 
 /** What an announcement registered for its version, and its block (what a party's index keeps). */
