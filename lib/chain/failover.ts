@@ -11,6 +11,8 @@
  *   endpoints by transaction hash and by nonce: `mined`, `sent` (in a node's pool) or, if no node
  *   can tell, `unknown` ({@link TransactionFateError}). Only the same signed bytes are ever
  *   re-broadcast, so a transaction can never be executed twice.
+ * - Once one endpoint accepted a transaction, every other endpoint gets the same signed bytes
+ *   (`broadcast: "all"`): each node holds it as its own, whatever it accepts from peers.
  * - ethers' request cache and batching are off (`cacheTimeout: -1`, `batchMaxCount: 1`) and the
  *   network is static: back-to-back reads always see fresh state.
  */
@@ -58,6 +60,14 @@ export interface FailoverOptions {
   readonly journalPath?: string;
   /** Where the endpoint list came from, for hints (e.g. `SR_BESU_RPC_URLS`). */
   readonly endpointsSource?: string;
+  /**
+   * `all` (default): once one endpoint accepted a transaction, hand the same signed bytes to every
+   * other endpoint too. Each node then holds it as its own local transaction: Geth 1.13 nodes
+   * refuse zero-price transactions gossiped by a peer (they only take them from their own RPC
+   * clients), so a free-gas transaction would otherwise wait for its one node's turn to seal, and
+   * be lost if that node died first. `first`: the accepting endpoint only.
+   */
+  readonly broadcast?: "all" | "first";
 }
 
 export interface EndpointHealth {
@@ -125,6 +135,9 @@ interface SenderState {
 }
 
 const DEFAULTS = { requestTimeoutMs: 10_000, retryDownAfterMs: 5_000, pollingInterval: 500 };
+
+/** How long the extra copies of a broadcast may take before they are left to themselves. */
+const FAN_OUT_TIMEOUT_MS = 2_000;
 
 /** Splits a comma/whitespace-separated endpoint list and validates each URL. */
 export function parseEndpoints(list: string | readonly string[], source = "endpoints"): string[] {
@@ -405,6 +418,7 @@ export class FailoverProvider extends JsonRpcApiProvider {
         this.#forget(record);
         throw error;
       }
+      await this.#fanOut(record, endpoint.url);
       return this.#settle(record, "sent", endpoint.url);
     }
     record.status = "unknown";
@@ -431,6 +445,34 @@ export class FailoverProvider extends JsonRpcApiProvider {
     const pending = await this.getTransactionCount(from, "pending");
     state.next = state.next === undefined ? pending : Math.max(state.next, pending);
     return state.next;
+  }
+
+  /**
+   * Gives `record.raw` to every other endpoint that is up (see {@link FailoverOptions.broadcast}).
+   * Their answers do not matter: "already known" is the usual one, and a node that fails here is
+   * only marked down. Never a different transaction: the nonce makes a second execution impossible.
+   */
+  async #fanOut(record: SendRecord, accepted: string): Promise<void> {
+    if (this.#options.broadcast === "first") return;
+    const others = this.#endpoints.filter((e) => e.url !== accepted && e.downSince === undefined);
+    await Promise.all(
+      others.map(async (endpoint) => {
+        try {
+          await this.#post(
+            endpoint.url,
+            {
+              id: this.#nextId++,
+              jsonrpc: "2.0",
+              method: "eth_sendRawTransaction",
+              params: [record.raw],
+            },
+            FAN_OUT_TIMEOUT_MS,
+          );
+        } catch (error) {
+          if (error instanceof EndpointDownError) this.#markDown(endpoint, error.message);
+        }
+      }),
+    );
   }
 
   #endpoint(url: string): EndpointState {
@@ -466,6 +508,7 @@ export class FailoverProvider extends JsonRpcApiProvider {
   async #post<P extends JsonRpcPayload | JsonRpcPayload[]>(
     url: string,
     payload: P,
+    timeoutMs = this.#options.requestTimeoutMs,
   ): Promise<(JsonRpcResult | JsonRpcError)[]> {
     let response: Response;
     try {
@@ -473,7 +516,7 @@ export class FailoverProvider extends JsonRpcApiProvider {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(payload),
-        signal: AbortSignal.timeout(this.#options.requestTimeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw new EndpointDownError(url, describeCause(error), { cause: error });
