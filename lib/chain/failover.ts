@@ -13,6 +13,8 @@
  *   re-broadcast, so a transaction can never be executed twice.
  * - Once one endpoint accepted a transaction, every other endpoint gets the same signed bytes
  *   (`broadcast: "all"`): each node holds it as its own, whatever it accepts from peers.
+ * - Logs are asked in pieces of at most `logRange` blocks, each from a node that has the piece's
+ *   last block: a node's range limit or a node that lags behind never hides an event.
  * - ethers' request cache and batching are off (`cacheTimeout: -1`, `batchMaxCount: 1`) and the
  *   network is static: back-to-back reads always see fresh state.
  */
@@ -26,9 +28,12 @@ import {
   Wallet,
   getAddress,
   resolveAddress,
+  toQuantity,
   type JsonRpcError,
   type JsonRpcPayload,
   type JsonRpcResult,
+  type PerformActionFilter,
+  type PerformActionRequest,
   type Provider,
   type TransactionLike,
   type TransactionRequest,
@@ -68,6 +73,13 @@ export interface FailoverOptions {
    * be lost if that node died first. `first`: the accepting endpoint only.
    */
   readonly broadcast?: "all" | "first";
+  /**
+   * Blocks per `eth_getLogs` request (default 5 000, Besu's default `--rpc-max-logs-range`): a
+   * longer range is asked in pieces, so a node's range limit never breaks a scan from block 0.
+   */
+  readonly logRange?: number;
+  /** Where `logRange` came from, for hints (e.g. `SR_BESU_LOG_RANGE`). */
+  readonly logRangeSource?: string;
 }
 
 export interface EndpointHealth {
@@ -134,10 +146,27 @@ interface SenderState {
   queue: Promise<unknown>;
 }
 
-const DEFAULTS = { requestTimeoutMs: 10_000, retryDownAfterMs: 5_000, pollingInterval: 500 };
+const DEFAULTS = {
+  requestTimeoutMs: 10_000,
+  retryDownAfterMs: 5_000,
+  pollingInterval: 500,
+  logRange: 5_000,
+};
 
 /** How long the extra copies of a broadcast may take before they are left to themselves. */
 const FAN_OUT_TIMEOUT_MS = 2_000;
+
+/** The block range of an `eth_getLogs` request, as ethers hands it over. */
+type RangeFilter = PerformActionFilter & { fromBlock?: unknown; toBlock?: unknown };
+
+/** A block tag as a number (`latest` and a missing tag: `latest`); undefined for other tags. */
+function blockOf(tag: unknown, latest: number): number | undefined {
+  if (tag === undefined || tag === null || tag === "latest") return latest;
+  if (tag === "earliest") return 0;
+  if (typeof tag === "number") return tag;
+  if (typeof tag === "string" && /^0x[0-9a-f]+$/i.test(tag)) return Number(tag);
+  return undefined;
+}
 
 /** Splits a comma/whitespace-separated endpoint list and validates each URL. */
 export function parseEndpoints(list: string | readonly string[], source = "endpoints"): string[] {
@@ -333,6 +362,65 @@ export class FailoverProvider extends JsonRpcApiProvider {
         return result;
       } catch (error) {
         if (!(error instanceof EndpointDownError)) throw error;
+        this.#markDown(endpoint, error.message);
+        failures.push(`${redact(endpoint.url)}: ${error.message}`);
+      }
+    }
+    throw this.#allDown(failures);
+  }
+
+  override async _perform<T = unknown>(req: PerformActionRequest): Promise<T> {
+    if (req.method === "getLogs" && !("blockHash" in req.filter && req.filter.blockHash != null)) {
+      const logs = await this.#getLogs(req.filter as RangeFilter);
+      if (logs !== undefined) return logs as T;
+    }
+    return super._perform(req);
+  }
+
+  /**
+   * `eth_getLogs` over a block range, in pieces of at most `logRange` blocks, each answered by
+   * one endpoint that already has the piece's last block. A node that is behind answers a range
+   * past its head with fewer logs and no error (Geth 1.13) or with an error (Geth 1.16+): after a
+   * failover to such a node, a watcher would skip events for good. Undefined for ranges ending
+   * at `pending`, `safe` or `finalized` (asked as they are).
+   */
+  async #getLogs(filter: RangeFilter): Promise<unknown[] | undefined> {
+    const head = await this.getBlockNumber();
+    const to = blockOf(filter.toBlock, head);
+    const from = to === undefined ? undefined : blockOf(filter.fromBlock, to);
+    if (to === undefined || from === undefined) return undefined;
+    const logs: unknown[] = [];
+    for (let start = from; start <= to; start += this.#options.logRange) {
+      const end = Math.min(to, start + this.#options.logRange - 1);
+      logs.push(...(await this.#logsOfPiece(filter, start, end)));
+    }
+    return logs;
+  }
+
+  async #logsOfPiece(filter: RangeFilter, start: number, end: number): Promise<unknown[]> {
+    const failures: string[] = [];
+    const piece = { ...filter, fromBlock: toQuantity(start), toBlock: toQuantity(end) };
+    for (const endpoint of this.#order()) {
+      try {
+        const last = await this.requestAt(endpoint.url, "eth_getBlockByNumber", [
+          toQuantity(end),
+          false,
+        ]);
+        if (last === null) {
+          failures.push(`${redact(endpoint.url)}: behind, no block ${end} yet`);
+          continue;
+        }
+        const logs = (await this.requestAt(endpoint.url, "eth_getLogs", [piece])) as unknown[];
+        endpoint.downSince = undefined;
+        return logs;
+      } catch (error) {
+        if (!(error instanceof EndpointDownError)) {
+          throw new ChainError(`the node refused a log query over blocks ${start}–${end}`, {
+            details: `${redact(endpoint.url)}: ${error instanceof Error ? error.message : String(error)}`,
+            hint: `ask for fewer blocks per query: set ${this.#options.logRangeSource ?? "logRange"} below ${this.#options.logRange}`,
+            cause: error,
+          });
+        }
         this.#markDown(endpoint, error.message);
         failures.push(`${redact(endpoint.url)}: ${error.message}`);
       }
