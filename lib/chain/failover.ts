@@ -15,6 +15,7 @@
  *   (`broadcast: "all"`): each node holds it as its own, whatever it accepts from peers.
  * - Logs are asked in pieces of at most `logRange` blocks, each from a node that has the piece's
  *   last block: a node's range limit or a node that lags behind never hides an event.
+ * - With `confirmations` N, the client sees the chain N blocks below the head (Clique forks).
  * - ethers' request cache and batching are off (`cacheTimeout: -1`, `batchMaxCount: 1`) and the
  *   network is static: back-to-back reads always see fresh state.
  */
@@ -36,6 +37,7 @@ import {
   type PerformActionRequest,
   type Provider,
   type TransactionLike,
+  type TransactionReceipt,
   type TransactionRequest,
   type TransactionResponse,
   type TypedDataDomain,
@@ -80,6 +82,15 @@ export interface FailoverOptions {
   readonly logRange?: number;
   /** Where `logRange` came from, for hints (e.g. `SR_BESU_LOG_RANGE`). */
   readonly logRangeSource?: string;
+  /**
+   * Blocks that must follow a block before this client treats it as settled (default 0: QBFT,
+   * IBFT and `geth --dev` blocks are final once made). A Clique chain has no finality: two
+   * signers may seal at the same height and the chain keeps one of them. With N > 0 the
+   * provider's head is the node's head minus N, receipts appear only once that deep, and log
+   * queries up to `latest` stop there: a write returns when it is settled, and a watcher never
+   * delivers an event of a block that is later replaced.
+   */
+  readonly confirmations?: number;
 }
 
 export interface EndpointHealth {
@@ -151,6 +162,7 @@ const DEFAULTS = {
   retryDownAfterMs: 5_000,
   pollingInterval: 500,
   logRange: 5_000,
+  confirmations: 0,
 };
 
 /** How long the extra copies of a broadcast may take before they are left to themselves. */
@@ -367,6 +379,18 @@ export class FailoverProvider extends JsonRpcApiProvider {
       }
     }
     throw this.#allDown(failures);
+  }
+
+  /** The newest settled block: the node's head minus `confirmations`. */
+  override async getBlockNumber(): Promise<number> {
+    return Math.max(0, (await super.getBlockNumber()) - this.#options.confirmations);
+  }
+
+  /** A receipt once its block is settled (see {@link FailoverOptions.confirmations}), else null. */
+  override async getTransactionReceipt(hash: string): Promise<TransactionReceipt | null> {
+    const receipt = await super.getTransactionReceipt(hash);
+    if (receipt === null || this.#options.confirmations === 0) return receipt;
+    return receipt.blockNumber <= (await this.getBlockNumber()) ? receipt : null;
   }
 
   override async _perform<T = unknown>(req: PerformActionRequest): Promise<T> {
