@@ -257,7 +257,9 @@ export class FailoverProvider extends JsonRpcApiProvider {
   /** Use {@link FailoverProvider.connect}: it checks reachability and chain id first. */
   constructor(endpoints: readonly string[], chainId: bigint, options: FailoverOptions = {}) {
     const network = new Network(options.networkName ?? "private", chainId);
-    const merged = { ...DEFAULTS, ...options };
+    // An option passed as undefined keeps its default.
+    const given = Object.entries(options).filter(([, value]) => value !== undefined);
+    const merged = { ...DEFAULTS, ...(Object.fromEntries(given) as FailoverOptions) };
     super(network, {
       staticNetwork: network,
       cacheTimeout: -1,
