@@ -15,6 +15,7 @@
  *   (`broadcast: "all"`): each node holds it as its own, whatever it accepts from peers.
  * - Logs are asked in pieces of at most `logRange` blocks, each from a node that has the piece's
  *   last block: a node's range limit or a node that lags behind never hides an event.
+ * - A transaction whose node dies before it is mined goes again, same bytes, to the others.
  * - With `confirmations` N, the client sees the chain N blocks below the head (Clique forks).
  * - ethers' request cache and batching are off (`cacheTimeout: -1`, `batchMaxCount: 1`) and the
  *   network is static: back-to-back reads always see fresh state.
@@ -252,6 +253,9 @@ export class FailoverProvider extends JsonRpcApiProvider {
   readonly #options: Required<Pick<FailoverOptions, keyof typeof DEFAULTS>> & FailoverOptions;
   readonly #senders = new Map<string, SenderState>();
   readonly #journal = new Map<string, SendRecord>();
+  /** Sent, not yet seen in a receipt: handed again to the others if its endpoint dies. */
+  readonly #inFlight = new Map<string, SendRecord>();
+  readonly #rebroadcasting = new Set<string>();
   #nextId = 1;
 
   /** Use {@link FailoverProvider.connect}: it checks reachability and chain id first. */
@@ -391,6 +395,7 @@ export class FailoverProvider extends JsonRpcApiProvider {
   /** A receipt once its block is settled (see {@link FailoverOptions.confirmations}), else null. */
   override async getTransactionReceipt(hash: string): Promise<TransactionReceipt | null> {
     const receipt = await super.getTransactionReceipt(hash);
+    if (receipt !== null) this.#inFlight.delete(hash);
     if (receipt === null || this.#options.confirmations === 0) return receipt;
     return receipt.blockNumber <= (await this.getBlockNumber()) ? receipt : null;
   }
@@ -610,6 +615,27 @@ export class FailoverProvider extends JsonRpcApiProvider {
     endpoint.downSince = Date.now();
     endpoint.lastError = reason;
     this.emit("debug", { action: "endpointDown", url: redact(endpoint.url), reason });
+    for (const record of this.#inFlight.values()) {
+      if (record.endpoint === endpoint.url) void this.#rebroadcast(record);
+    }
+  }
+
+  /**
+   * A node that dies takes its transaction pool with it. A transaction it accepted may exist
+   * nowhere else (the copies to the other nodes failed, or peers refused its gossip): the same
+   * signed bytes go to the surviving nodes, which either know it already or take it now. Only
+   * these bytes, so it can still execute only once.
+   */
+  async #rebroadcast(record: SendRecord): Promise<void> {
+    if (this.#rebroadcasting.has(record.hash)) return;
+    this.#rebroadcasting.add(record.hash);
+    try {
+      await this.broadcast(record);
+    } catch {
+      // Nobody answers now: the record stays in flight, the next failure tries again.
+    } finally {
+      this.#rebroadcasting.delete(record.hash);
+    }
   }
 
   #allDown(failures: string[]): ChainError {
@@ -652,6 +678,8 @@ export class FailoverProvider extends JsonRpcApiProvider {
   #settle(record: SendRecord, status: "sent" | "mined", endpoint?: string): SendRecord {
     record.status = status;
     if (endpoint !== undefined) record.endpoint = endpoint;
+    if (status === "sent") this.#inFlight.set(record.hash, record);
+    else this.#inFlight.delete(record.hash);
     this.#remember(record);
     return record;
   }
