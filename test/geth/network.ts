@@ -150,6 +150,45 @@ suite(`Geth 1.13 Clique network of four sealing nodes${skipped}`, function () {
   it("runs the london EVM: neither PUSH0 nor TLOAD (Clique stops before Shanghai)", async function () {
     expect(await probeNodeEvm(sendTo(net!.urls[0]))).to.deep.equal({ push0: false, cancun: false });
   });
+
+  it("sends again what only a killed node held, and it lands once (kept last: kills node 3)", async function () {
+    const { nodes, urls, chainId } = net!;
+    const victim = nodes[3];
+    // Node 3 first, no copies to the others: only node 3 holds the transaction.
+    const p = await FailoverProvider.connect([victim.url, ...urls.slice(0, 3)], {
+      chainId,
+      broadcast: "first",
+      pollingInterval: 100,
+    });
+    try {
+      const wallet = new Wallet(DEV_ACCOUNTS[6].privateKey);
+      const nonce = await p.getTransactionCount(wallet.address);
+      // Right after a block node 3 sealed, Clique lets it seal none of the next two.
+      const start = await blockNumber(victim.url);
+      await waitFor(
+        "a block sealed by node 3",
+        async () => {
+          const head = await blockNumber(victim.url);
+          return (
+            head > start &&
+            (await sealer(victim.url, `0x${head.toString(16)}`)) === victim.address.toLowerCase()
+          );
+        },
+        30_000,
+        50,
+      );
+      const tx = await p.signer(wallet).sendTransaction({ to: wallet.address, value: 0n });
+      await victim.kill9();
+      const receipt = await tx.wait(1, 30_000);
+      expect(receipt?.status).to.equal(1);
+      expect(await sealer(urls[0], `0x${receipt!.blockNumber.toString(16)}`)).to.not.equal(
+        victim.address.toLowerCase(),
+      );
+      expect(await p.getTransactionCount(wallet.address)).to.equal(nonce + 1);
+    } finally {
+      p.destroy();
+    }
+  });
 });
 
 suite(`geth --dev of the current release${skipped}`, function () {
