@@ -3,7 +3,12 @@
  * Clique network of four sealing Geth 1.13 nodes (every endpoint listed, two confirmations), and
  * `geth --dev` of the current release (gas paid: it refuses zero-price transactions).
  */
-import { gethUnavailable, startCliqueNetwork, startGethDev } from "../helpers/geth.js";
+import {
+  GETH_PRIVNET_ENV,
+  gethUnavailable,
+  startCliqueNetwork,
+  startGethDev,
+} from "../helpers/geth.js";
 import { mission } from "../tasks/mission.js";
 
 const unavailable = gethUnavailable();
@@ -17,7 +22,7 @@ const unavailable = gethUnavailable();
         const network = await startCliqueNetwork({ signers: 4 });
         return {
           urls: network.urls,
-          env: { SR_PRIVNET_CONFIRMATIONS: "2" },
+          env: GETH_PRIVNET_ENV.clique,
           stop: () => network.stop(),
         };
       },
@@ -30,7 +35,7 @@ const unavailable = gethUnavailable();
         const node = await startGethDev();
         return {
           urls: [node.url],
-          env: { SR_PRIVNET_GAS_PRICE: "auto", SR_PRIVNET_HARDFORK: "cancun" },
+          env: GETH_PRIVNET_ENV.dev,
           stop: () => node.stop(),
         };
       },

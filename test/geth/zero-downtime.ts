@@ -16,6 +16,7 @@ import { FailoverProvider } from "../../lib/chain/failover.js";
 import { closeApps } from "../../lib/cli/task-args.js";
 import { DEV_ACCOUNTS, rpc } from "../helpers/anvil.js";
 import {
+  GETH_PRIVNET_ENV,
   blockNumber,
   gethUnavailable,
   peerAll,
@@ -41,7 +42,7 @@ import {
 } from "../tasks/cli.js";
 
 const unavailable = gethUnavailable();
-const CONFIRMATIONS = 2;
+const CONFIRMATIONS = Number(GETH_PRIVNET_ENV.clique.SR_PRIVNET_CONFIRMATIONS);
 /** How long the killed node stays down. */
 const DOWN_MS = 8_000;
 
@@ -99,7 +100,7 @@ function pollingClient(label: string, step: (succeeded: () => void) => Promise<u
       network = await startCliqueNetwork({ signers: 4 });
       work = await tempDir("zero-downtime");
       deploymentId = `test-geth-${randomBytes(4).toString("hex")}`;
-      const env = { ...privnetEnv(network.urls), SR_PRIVNET_CONFIRMATIONS: String(CONFIRMATIONS) };
+      const env = { ...privnetEnv(network.urls), ...GETH_PRIVNET_ENV.clique };
       const deployed = await new Session(env, work, "").ok<{ address: string }>(
         "registry:deploy",
         { deploymentId, json: true },

@@ -18,8 +18,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { Wallet, parseEther } from "ethers";
+import hre from "hardhat";
 
-import { DEV_ACCOUNTS, rpc } from "./anvil.js";
+import { deployRegistry } from "../../lib/chain/deployment.js";
+import { DEV_ACCOUNTS, connectHardhat, rpc } from "./anvil.js";
 import { stopByPid } from "./process.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -515,6 +517,76 @@ export async function startGethDev(
   } catch (error) {
     await node?.stop();
     await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+// ------------------------------------------------------------------ a chain with the registry
+
+/**
+ * The `privnet` settings each kind of Geth chain needs (configuration variables): Clique has no
+ * finality, so clients wait for two blocks on top; the current Geth refuses zero-price
+ * transactions, so clients pay the node's gas price, and it runs a cancun-or-later EVM.
+ */
+export const GETH_PRIVNET_ENV = {
+  clique: { SR_PRIVNET_CONFIRMATIONS: "2" },
+  dev: { SR_PRIVNET_GAS_PRICE: "auto", SR_PRIVNET_HARDFORK: "cancun" },
+} as const;
+
+export type GethKind = keyof typeof GETH_PRIVNET_ENV;
+
+export interface GethChain {
+  readonly kind: GethKind;
+  /** Every node's URL (one for `--dev`). */
+  readonly urls: readonly string[];
+  readonly chainId: number;
+  /** The registry, deployed with Ignition through the first node. */
+  readonly registry: string;
+  readonly deploymentId: string;
+  /** The `privnet` configuration variables for this chain, endpoints excluded. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly clique?: CliqueNetwork;
+  /** Stops the nodes by PID and removes the deployment record. */
+  stop(): Promise<void>;
+}
+
+/** A Clique network of four sealing nodes or `geth --dev`, with the registry deployed. */
+export async function startGethChain(kind: GethKind): Promise<GethChain> {
+  const clique = kind === "clique" ? await startCliqueNetwork({ signers: 4 }) : undefined;
+  const dev = kind === "dev" ? await startGethDev() : undefined;
+  const urls = clique?.urls ?? [dev!.url];
+  const chainId = clique?.chainId ?? dev!.chainId;
+  const deploymentId = `test-geth-${kind}-${Date.now().toString(36)}`;
+  let connection: Awaited<ReturnType<typeof connectHardhat>> | undefined;
+  const stop = async () => {
+    await connection?.close().catch(() => undefined);
+    await (clique ?? dev)!.stop();
+    await rm(path.join(hre.config.paths.ignition, "deployments", deploymentId), {
+      recursive: true,
+      force: true,
+    });
+  };
+  try {
+    connection = await connectHardhat(
+      { url: urls[0], chainId },
+      { gasPrice: kind === "dev" ? "auto" : 0 },
+    );
+    const deployed = await deployRegistry(hre, connection, {
+      deploymentId,
+      hardfork: kind === "dev" ? "cancun" : "london",
+    });
+    return {
+      kind,
+      urls,
+      chainId,
+      registry: deployed.address,
+      deploymentId,
+      env: GETH_PRIVNET_ENV[kind],
+      clique,
+      stop,
+    };
+  } catch (error) {
+    await stop();
     throw error;
   }
 }
