@@ -494,10 +494,16 @@ export async function startGethDev(
     })();
     const fund = options.fund ?? parseEther("1000");
     const hashes: string[] = [];
-    for (const account of DEV_ACCOUNTS) {
+    // Explicit nonces: with --dev.period 0 each transaction seals a block at once, and the
+    // node's own nonce for the next eth_sendTransaction can lag behind ("replacement
+    // transaction underpriced").
+    const first = Number(await rpc(url, "eth_getTransactionCount", [developer, "pending"]));
+    for (const [i, account] of DEV_ACCOUNTS.entries()) {
+      const nonce = `0x${(first + i).toString(16)}`;
+      const value = `0x${fund.toString(16)}`;
       hashes.push(
         (await rpc(url, "eth_sendTransaction", [
-          { from: developer, to: account.address, value: `0x${fund.toString(16)}` },
+          { from: developer, to: account.address, value, nonce },
         ])) as string,
       );
     }
