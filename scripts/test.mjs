@@ -56,9 +56,14 @@ child.on("close", (code, signal) => {
     return all.length === 0 ? 0 : Number(all[all.length - 1][1]);
   };
   // Hardhat prints one summary per runner and, when several ran, an overall one last.
-  const passed = last(/^\s*(\d+) passing\b/gm);
   let failed = last(/^\s*(\d+) failing\b/gm);
   const skipped = last(/^\s*(\d+) pending\b/gm);
+  // The overall summary ("N passing (x solidity, y mocha)") counts skipped tests as passing.
+  const overall = [...plain.matchAll(/^\s*(\d+) passing\b(.*)$/gm)].at(-1);
+  const passed =
+    overall === undefined
+      ? 0
+      : Number(overall[1]) - (/\((.*)(mocha|solidity)\)/.test(overall[2]) ? skipped : 0);
   if ((code !== 0 || signal !== null) && failed === 0) failed = 1; // crashed before its summary
   if (passed === 0 && failed === 0) failed = 1; // ran nothing: that is a failure too
   const tail = skipped > 0 ? `, ${skipped} skipped` : "";
