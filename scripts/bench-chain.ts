@@ -23,12 +23,12 @@ import {
 
 import { RegistryClient, encodePartyName } from "../lib/chain/registry.js";
 import { keyPairFromSeed, type VersionedKeyPair } from "../lib/crypto/keys.js";
-import { notificationsFor } from "../lib/app/events.js";
+import { notificationsFor } from "../lib/chain/events.js";
 import { FolderStore } from "../lib/store/folder.js";
 import { readTradeFile } from "../lib/ticket/file.js";
 import { sealTicket, storeSealed } from "../lib/ticket/seal.js";
 import type { Trade } from "../lib/ticket/schema.js";
-import { DEV_ACCOUNTS, startAnvil, type AnvilNode } from "../test/helpers/anvil.js";
+import { DEV_ACCOUNTS, startAnvil, type AnvilNode } from "../lib/testing/anvil.js";
 
 export const CHAIN_ID = 1337;
 export const HARDFORK = "london";
@@ -223,7 +223,7 @@ export async function deploy(
       cacheTimeout: -1,
       batchMaxCount: 1,
     });
-    const probe = new RegistryClient("0x" + "00".repeat(20), artifact.abi as never, provider);
+    const probe = new RegistryClient("0x" + "00".repeat(20), provider);
     const iface = probe.contract.interface as unknown as Interface;
     const deployData = artifact.bytecode + iface.encodeDeploy([admin.address]).slice(2);
     const tx = Transaction.from({
@@ -240,7 +240,7 @@ export async function deploy(
       await rpc.call<{ contractAddress: string }>("eth_getTransactionReceipt", [tx.hash])
     ).contractAddress;
     if (created.status !== "0x1") throw new Error("registry deployment failed");
-    const registry = new RegistryClient(contractAddress, artifact.abi as never, provider);
+    const registry = new RegistryClient(contractAddress, provider);
     const parties = names.map((name, i) => ({
       name,
       signer: new Signer(DEV_ACCOUNTS[i + 1].privateKey),

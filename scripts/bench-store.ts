@@ -13,7 +13,7 @@ import { performance } from "node:perf_hooks";
 
 import { getEnvelope, pushSet } from "../lib/delivery/client.js";
 import type { PushBody } from "../lib/store/protocol.js";
-import { createRaw, pushOf, startConsortium } from "../test/store/helpers.js";
+import { createRaw, pushOf, startConsortium } from "../lib/testing/consortium.js";
 
 function option(name: string, fallback: number, max: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -29,7 +29,7 @@ import {
   type InboxPoint,
   type RawResult,
 } from "./bench-chain.js";
-import { anvilBinaryPath } from "../test/helpers/anvil.js";
+import { anvilBinaryPath } from "../lib/testing/anvil.js";
 
 const COMMAND = "npm run bench";
 const root = hre.config.paths.root;
@@ -105,6 +105,20 @@ async function main(): Promise<void> {
     sealTicketMs: Number(sealLine?.[1]),
     openTicketMs: Number(openLine?.[1]),
   };
+
+  // 2b. Matching: the check per ticket and sese.023 (its own script rewrites its section).
+  log("matching…");
+  const matchingOut = execFileSync(
+    "tsx",
+    ["scripts/bench-matching.ts", "--chain", "--write", ...(QUICK ? ["--runs", "200"] : [])],
+    { env, cwd: root, encoding: "utf8" },
+  );
+  const matching = JSON.parse(/^json: (.*)$/m.exec(matchingOut)![1]) as Record<
+    string,
+    { median: number; p95: number; runs: number }
+  >;
+  const figure = (prefix: string) =>
+    Object.entries(matching).find(([name]) => name.startsWith(prefix))![1];
 
   // 3. Lifecycles and raw throughput on one node.
   const trade = await dvpTrade();
@@ -205,6 +219,12 @@ async function main(): Promise<void> {
         gas.operations["approve (route 3, final)"],
     },
     crypto,
+    matching: {
+      checkMs: figure("check, custodian"),
+      checkPerTicketMs: figure("check per ticket"),
+      checkUseCaseMs: figure("checkTicket use case"),
+      sese023ParseMs: figure("sese.023 parse"),
+    },
     lifecycle: {
       sweep: sweep.map((r) => ({ concurrency: r.concurrency, txPerSecond: r.txPerSecond })),
       concurrency: runs[0].concurrency,
@@ -297,6 +317,7 @@ interface Result {
   versions: Record<string, string>;
   gas: Record<string, number>;
   crypto: Record<string, number>;
+  matching: Record<string, { median: number; p95: number; runs: number }>;
   lifecycle: {
     sweep: { concurrency: number; txPerSecond: number }[];
     concurrency: number;
@@ -376,6 +397,9 @@ async function writeSummary(r: Result): Promise<void> {
     `| inbox, cold sync (first sync, from block 0): ${fmt(last.ticketsOnChain)} ÷ ${fmt(first.ticketsOnChain)} tickets | ${r.inbox.coldRatio.toFixed(2)}× | ≤ 2× ${met(r.inbox.coldMet)} |`,
     `| envelope encrypt / decrypt per recipient (1 KB, eciesjs) | ${r.crypto.encryptMsPerRecipient1KB} / ${r.crypto.decryptMsPerRecipient1KB} ms | |`,
     `| sealTicket / openTicket, 3-party route | ${r.crypto.sealTicketMs} / ${r.crypto.openTicketMs} ms | |`,
+    `| check per ticket: open (decrypt + verify) + match + balance, median (p95) | ${fmt(r.matching.checkPerTicketMs.median, 2)} ms (${fmt(r.matching.checkPerTicketMs.p95, 2)}) | |`,
+    `| \`checkTicket\` use case against anvil (chain reads too), median (p95) | ${fmt(r.matching.checkUseCaseMs.median, 2)} ms (${fmt(r.matching.checkUseCaseMs.p95, 2)}) | |`,
+    `| sese.023 parse per message, median (p95) | ${fmt(r.matching.sese023ParseMs.median, 3)} ms (${fmt(r.matching.sese023ParseMs.p95, 3)}) | |`,
     "",
     "### Ticket lifecycles",
     "",

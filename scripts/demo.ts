@@ -10,7 +10,8 @@ import hre from "hardhat";
 
 import { NotAPartyError } from "../lib/errors.js";
 import { taskMode } from "../lib/cli/output.js";
-import type { CreateResult, TicketView } from "../lib/app/tickets.js";
+import type { CreateResult } from "../lib/app/create.js";
+import type { TicketView } from "../lib/app/tickets.js";
 import type { InboxRow } from "../lib/app/watch.js";
 
 const root = hre.config.paths.root;

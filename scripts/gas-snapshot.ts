@@ -12,9 +12,9 @@ import { join } from "node:path";
 import hre from "hardhat";
 import * as prettier from "prettier";
 
-import { HARDFORK, OPERATIONS, measureGas } from "../test/contracts/gas-scenarios.js";
+import { HARDFORK, OPERATIONS, measureGas } from "../lib/testing/gas-scenarios.js";
 
-import type { Measurement, Operation } from "../test/contracts/gas-scenarios.js";
+import type { Measurement, Operation } from "../lib/testing/gas-scenarios.js";
 
 export const COMMAND = "npx hardhat run scripts/gas-snapshot.ts";
 const START = "<!-- gas:start -->";

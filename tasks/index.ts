@@ -70,7 +70,7 @@ export const settlementTasks = [
   withCommon("ticket:create", "Register a trade ticket and its approval route (originator)")
     .addOption({
       name: "file",
-      description: "Ticket JSON file (see examples/)",
+      description: "Ticket JSON file, or a sese.023 instruction (.xml); see examples/",
       type: ArgumentType.STRING,
       defaultValue: "",
     })
@@ -91,6 +91,53 @@ export const settlementTasks = [
   withCommon("ticket:show", "Decrypt, verify and show a ticket, its route and history")
     .addOption(id)
     .setAction(() => import("./ticket-show.js"))
+    .build(),
+  withCommon(
+    "ticket:check",
+    "Match a ticket with your own instruction and positions; propose OK or NG",
+  )
+    .addOption(id)
+    .addOption({
+      name: "instruction",
+      description: "Your own instruction for the trade: ticket JSON or sese.023 XML",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addOption({
+      name: "positions",
+      description: "Your position file (sr-positions/1); without it only the match is checked",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addOption({
+      name: "side",
+      description: "counterparty | same-side (default: inferred from the sender's reference)",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addOption({
+      name: "out",
+      description: "Write the check result here (0600), for a later --checked",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .setAction(() => import("./ticket-check.js"))
+    .build(),
+  withCommon("ticket:export", "Write the ISO 20022 status advice of each version of a ticket")
+    .addOption(id)
+    .addOption({
+      name: "format",
+      description: "Message format: sese.024",
+      type: ArgumentType.STRING,
+      defaultValue: "sese.024",
+    })
+    .addOption({
+      name: "out",
+      description: "File name; each version is written as <name>.v<N>.xml (default: print)",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .setAction(() => import("./ticket-export.js"))
     .build(),
   withCommon("ticket:approve", "Approve (OK) a ticket when it is your turn")
     .addOption(id)

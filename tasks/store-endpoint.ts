@@ -1,47 +1,38 @@
-import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
-
-import { actAs } from "../lib/app/context.js";
 import { describeError, InputError } from "../lib/errors.js";
-import { runTask } from "../lib/cli/output.js";
-import { appFor, type CommonArgs } from "../lib/cli/task-args.js";
+import { roleTask } from "../lib/cli/task.js";
+import type { CommonArgs } from "../lib/cli/task-args.js";
 import { health } from "../lib/delivery/client.js";
 import { checkEndpointUrl } from "../lib/delivery/endpoint.js";
 import type { HealthBody } from "../lib/store/protocol.js";
 
-export default async function (
-  args: CommonArgs & { url: string; clear: boolean },
-  hre: HardhatRuntimeEnvironment,
-) {
-  return runTask(async () => {
-    if (args.clear === (args.url.trim() !== "")) {
-      throw new InputError("give either --url or --clear", {
-        hint: "e.g. --url http://127.0.0.1:7001",
+export default roleTask(async (args: CommonArgs & { url: string; clear: boolean }, open) => {
+  if (args.clear === (args.url.trim() !== "")) {
+    throw new InputError("give either --url or --clear", {
+      hint: "e.g. --url http://127.0.0.1:7001",
+    });
+  }
+  const url = args.clear ? "" : checkEndpointUrl(args.url);
+  const { app, out, actor } = await open();
+  if (url !== "") {
+    // A store that answers must belong to this party; one that does not may start later.
+    const probe: HealthBody | Error = await health(url, 3_000).catch((error: unknown) =>
+      error instanceof Error ? error : new Error(String(error)),
+    );
+    if (probe instanceof Error) {
+      out.warn(`no store answers at ${url} yet (${describeError(probe)})`);
+    } else if (probe.party.toLowerCase() !== actor.party.address.toLowerCase()) {
+      await app.registry.party(probe.party).catch(() => undefined);
+      throw new InputError(`the store at ${url} belongs to ${app.registry.label(probe.party)}`, {
+        hint: `start your own with \`npx hardhat store:serve --as ${actor.party.name}\``,
       });
     }
-    const url = args.clear ? "" : checkEndpointUrl(args.url);
-    const app = await appFor(hre, args);
-    const actor = await actAs(app, args.as);
-    if (url !== "") {
-      // A store that answers must belong to this party; one that does not may start later.
-      const probe: HealthBody | Error = await health(url, 3_000).catch((error: unknown) =>
-        error instanceof Error ? error : new Error(String(error)),
-      );
-      if (probe instanceof Error) {
-        app.out.warn(`no store answers at ${url} yet (${describeError(probe)})`);
-      } else if (probe.party.toLowerCase() !== actor.party.address.toLowerCase()) {
-        await app.registry.party(probe.party).catch(() => undefined);
-        throw new InputError(`the store at ${url} belongs to ${app.registry.label(probe.party)}`, {
-          hint: `start your own with \`npx hardhat store:serve --as ${actor.party.name}\``,
-        });
-      }
-    }
-    const receipt = await actor.registry.send(() => actor.registry.contract.setStoreEndpoint(url));
-    app.out.ok(
-      url === ""
-        ? `${actor.party.name} withdrew its store endpoint`
-        : `${actor.party.name} publishes its store at ${url}`,
-    );
-    app.out.result({ party: actor.party.address, endpoint: url, txHash: receipt.hash });
-    return url;
-  });
-}
+  }
+  const receipt = await actor.registry.send(() => actor.registry.contract.setStoreEndpoint(url));
+  out.ok(
+    url === ""
+      ? `${actor.party.name} withdrew its store endpoint`
+      : `${actor.party.name} publishes its store at ${url}`,
+  );
+  out.result({ party: actor.party.address, endpoint: url, txHash: receipt.hash });
+  return url;
+});

@@ -1,12 +1,10 @@
 import { join } from "node:path";
 
-import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
-
-import { actAs } from "../lib/app/context.js";
 import { deriveKeyRing } from "../lib/app/keys.js";
-import { InputError, PartyError } from "../lib/errors.js";
-import { runTask } from "../lib/cli/output.js";
-import { appFor, type CommonArgs } from "../lib/cli/task-args.js";
+import { InputError } from "../lib/errors.js";
+import { requireKey } from "../lib/app/sealing.js";
+import { roleTask } from "../lib/cli/task.js";
+import type { CommonArgs } from "../lib/cli/task-args.js";
 import { startStoreServer } from "../lib/store/server.js";
 
 interface Args extends CommonArgs {
@@ -15,55 +13,48 @@ interface Args extends CommonArgs {
   retrySeconds: number;
 }
 
-export default async function (args: Args, hre: HardhatRuntimeEnvironment) {
-  return runTask(async () => {
-    if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
-      throw new InputError(`--port ${args.port} is not a TCP port`, { hint: "use 0 to 65535" });
-    }
-    if (args.retrySeconds < 0) {
-      throw new InputError("--retry-seconds must not be negative");
-    }
-    const app = await appFor(hre, args);
-    const actor = await actAs(app, args.as);
-    if (actor.keys.length === 0) {
-      throw new PartyError(`${actor.party.name} has no encryption key yet`, {
-        hint: `register it first: npx hardhat party:register-key --as ${actor.party.name}`,
-      });
-    }
-    const server = await startStoreServer({
-      root: join(app.dataDir, "store"),
-      registry: app.registry,
-      chainId: app.chainId,
-      owner: { address: actor.party.address, keys: actor.keys },
-      refreshOwnerKeys: async () => {
-        app.registry.refreshParties();
-        const party = await app.registry.party(actor.party.address);
-        return deriveKeyRing(actor.signer, app.chainId, app.registry.address, party.keyVersion);
-      },
-      host: args.host,
-      port: args.port,
-      outbox:
-        app.delivery === undefined
-          ? undefined
-          : { flush: () => app.delivery!.flush(actor.party.address) },
-      retryIntervalMs: args.retrySeconds * 1000,
-    });
-    app.out.ok(`store of ${actor.party.name} listening on ${server.url}`);
-    const published = await app.registry.read(() =>
-      app.registry.contract.storeEndpoint(actor.party.address),
-    );
-    if (published !== server.url) {
-      app.out.warn(
-        `the directory lists ${published === "" ? "no endpoint" : published} for ${actor.party.name}; publish this one with \`npx hardhat store:endpoint --as ${actor.party.name} --url ${server.url}\``,
-      );
-    }
-    app.out.result({ party: actor.party.address, url: server.url });
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", () => resolve());
-      process.once("SIGTERM", () => resolve());
-    });
-    await server.close();
-    app.out.line("store stopped");
-    return server.url;
+export default roleTask(async (args: Args, open) => {
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
+    throw new InputError(`--port ${args.port} is not a TCP port`, { hint: "use 0 to 65535" });
+  }
+  if (args.retrySeconds < 0) {
+    throw new InputError("--retry-seconds must not be negative");
+  }
+  const { app, out, actor } = await open();
+  requireKey(actor);
+  const server = await startStoreServer({
+    root: join(app.dataDir, "store"),
+    registry: app.registry,
+    chainId: app.chainId,
+    owner: { address: actor.party.address, keys: actor.keys },
+    refreshOwnerKeys: async () => {
+      app.registry.refreshParties();
+      const party = await app.registry.party(actor.party.address);
+      return deriveKeyRing(actor.signer, app.chainId, app.registry.address, party.keyVersion);
+    },
+    host: args.host,
+    port: args.port,
+    outbox:
+      app.delivery === undefined
+        ? undefined
+        : { flush: () => app.delivery!.flush(actor.party.address) },
+    retryIntervalMs: args.retrySeconds * 1000,
   });
-}
+  out.ok(`store of ${actor.party.name} listening on ${server.url}`);
+  const published = await app.registry.read(() =>
+    app.registry.contract.storeEndpoint(actor.party.address),
+  );
+  if (published !== server.url) {
+    out.warn(
+      `the directory lists ${published === "" ? "no endpoint" : published} for ${actor.party.name}; publish this one with \`npx hardhat store:endpoint --as ${actor.party.name} --url ${server.url}\``,
+    );
+  }
+  out.result({ party: actor.party.address, url: server.url });
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  await server.close();
+  out.line("store stopped");
+  return server.url;
+});

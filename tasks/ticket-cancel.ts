@@ -1,18 +1,12 @@
-import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
-
-import { actAs } from "../lib/app/context.js";
 import { cancelTicket } from "../lib/app/tickets.js";
-import { runTask } from "../lib/cli/output.js";
-import { appFor, required, type CommonArgs } from "../lib/cli/task-args.js";
+import { roleTask } from "../lib/cli/task.js";
+import { required, type CommonArgs } from "../lib/cli/task-args.js";
 
-export default async function (args: CommonArgs & { id: string }, hre: HardhatRuntimeEnvironment) {
-  return runTask(async () => {
-    const id = required(args.id, "id", "T-7KQ4-M2XD-9PWA");
-    const app = await appFor(hre, args);
-    const actor = await actAs(app, args.as);
-    const result = await cancelTicket(app, actor, id);
-    app.out.ok(`ticket ${result.id} cancelled`);
-    app.out.result(result);
-    return result;
-  });
-}
+export default roleTask(async (args: CommonArgs & { id: string }, open) => {
+  const id = required(args.id, "id", "T-7KQ4-M2XD-9PWA");
+  const { app, out, actor } = await open();
+  const result = await cancelTicket(app, actor, id);
+  out.ok(`ticket ${result.id} cancelled`);
+  out.result(result);
+  return result;
+});

@@ -1,47 +1,54 @@
 /**
- * Everything a role task needs: the chain (with failover across a consortium's nodes), the
- * registry, the caller's identity and keys, the off-chain store, and the caller's local state.
- *
- * Two kinds of network:
- * - simulated in-process (Hardhat's EDR): one chain per process, the local accounts act;
- * - http (besu, geth, privnet...): the FailoverProvider over every endpoint of the network;
- *   each party's key is the configuration variable `SR_<NET>_KEY_<PARTY>` (keystore or
- *   environment), the admin's `SR_<NET>_ADMIN_KEY`. Transactions are signed here and sent raw.
+ * The application: the use cases' view of one registry on one chain, built from explicit parts
+ * (a provider, the signers this process holds, a store and a config) with no framework object.
+ * Any front end builds one: the Hardhat tasks through `./hardhat.js`, a web server or a plain
+ * Node script directly with `createApp`.
  */
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
 import type { Provider, Signer } from "ethers";
-import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { ConfigError, InputError, PartyError } from "../errors.js";
-import { Output } from "../cli/output.js";
-import { deriveKeyRing, type EncryptionKeyPair } from "./keys.js";
-import { loadRegistryAbi, RegistryClient, type PartyInfo } from "../chain/registry.js";
-import { resolveRegistryAddress } from "../chain/deployment.js";
-import {
-  connectChain,
-  readConfigVariable,
-  readPrivateKey,
-  resolveChainSettings,
-  variableName,
-} from "../chain/node.js";
-import type { FailoverProvider } from "../chain/failover.js";
+import { RegistryClient, type PartyInfo } from "../chain/registry.js";
 import { FolderStore } from "../store/folder.js";
-import type { EnvelopeStore } from "../store/types.js";
+import type { EnvelopeStore } from "../ticket/store.js";
 import { Delivery } from "../delivery/deliver.js";
+import { deriveKeyRing, type EncryptionKeyPair } from "./keys.js";
 
-export interface AppOptions {
-  /** Folder for the local store and per-party state (default `.settlement`, or SR_DATA_DIR). */
-  dataDir?: string;
-  /** Registry address, overriding the one Ignition recorded for this chain. */
-  registry?: string;
-  json?: boolean;
-  out?: Output;
+/** The signer of `address` (a party's, or the admin's); `name` is the party's name if known. */
+export type SignerLookup = (address: string, name?: string) => Promise<Signer>;
+
+export interface AppConfig {
+  /** The SettlementRegistry's address. */
+  registry: string;
+  /** Folder for the per-party state and the outbox (and the folder store, unless one is given). */
+  dataDir: string;
+  /** How messages name the network (default `chain-<id>`). */
+  networkName?: string;
+  /** Push sealed sets to the recipients' published stores (default true). */
+  delivery?: boolean;
+  /** Per-request timeout of those pushes (default 5 s). */
+  deliveryTimeoutMs?: number;
+}
+
+export interface AppParts {
+  provider: Provider;
+  /**
+   * The accounts this process acts for: a list of signers (the first is the default admin), or a
+   * lookup by address. A party's encryption keys are derived from its signer (see `./keys.ts`).
+   */
+  signers: readonly Signer[] | SignerLookup;
+  /** The default admin when `signers` is a lookup. */
+  defaultSigner?: () => Promise<Signer>;
+  /** The envelope store (default: a folder store under `<dataDir>/store`). */
+  store?: EnvelopeStore;
+  config: AppConfig;
+  /** Where the use cases report what went wrong but did not fail them (default: dropped). */
+  warn?: (text: string) => void;
 }
 
 export interface App {
-  hre: HardhatRuntimeEnvironment;
   networkName: string;
   chainId: bigint;
   provider: Provider;
@@ -50,10 +57,11 @@ export interface App {
   /** Pushes sealed sets to the recipients' published stores (a no-op for parties without one). */
   delivery?: Delivery;
   dataDir: string;
-  out: Output;
-  /** The signer of `address` on this network (ConfigError if no key is configured for it). */
+  /** Reports a problem that does not fail the use case (e.g. a set left in the outbox). */
+  warn(text: string): void;
+  /** The signer of `address` (ConfigError if no key is held for it). */
   signerFor(address: string, name?: string): Promise<Signer>;
-  /** The network's first configured account (the default consortium admin). */
+  /** The default admin (the first account). */
   defaultSigner(): Promise<Signer>;
 }
 
@@ -68,132 +76,56 @@ export interface Actor {
   stateDir: string;
 }
 
-/** Registries deployed in this process on in-process networks (they keep no deployment file). */
-const deployedHere = new Map<string, string>();
-
-export function rememberDeployment(networkName: string, chainId: bigint, address: string): void {
-  deployedHere.set(`${networkName}:${chainId}`, address);
-}
-
-export function currentNetworkName(hre: HardhatRuntimeEnvironment): string {
-  return hre.globalOptions.network ?? "default";
-}
-
-export const partyKeyVariable = (networkName: string, partyName: string) =>
-  variableName(networkName, `KEY_${partyName.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}`);
-
-interface Chain {
-  provider: Provider;
-  signerFor(address: string, name?: string): Promise<Signer>;
-  defaultSigner(): Promise<Signer>;
-}
-
-async function simulatedChain(hre: HardhatRuntimeEnvironment, networkName: string): Promise<Chain> {
-  // One connection per process: on the in-process network every role must see the same chain.
-  const connection = await hre.network.getOrCreate();
-  const signers = await connection.ethers.getSigners();
-  return {
-    provider: connection.ethers.provider,
-    defaultSigner: async () => signers[0],
-    async signerFor(address) {
-      const signer = signers.find((s) => s.address.toLowerCase() === address.toLowerCase());
-      if (signer === undefined) {
-        throw new ConfigError(`no local account ${address} on network ${networkName}`);
-      }
-      return signer;
-    },
-  };
-}
-
-async function httpChain(
-  hre: HardhatRuntimeEnvironment,
+function signerSource(
+  parts: AppParts,
   networkName: string,
-  dataDir: string,
-): Promise<Chain> {
-  const settings = await resolveChainSettings(hre, networkName);
-  const journalDir = join(dataDir, "journal");
-  await mkdir(journalDir, { recursive: true });
-  const provider: FailoverProvider = await connectChain(settings, {
-    journalPath: join(journalDir, `${networkName}-${settings.chainId ?? "any"}.json`),
-  });
-  const adminVar = variableName(networkName, "ADMIN_KEY");
-  const adminSigner = async () => provider.signer(await readPrivateKey(hre, adminVar));
+): Pick<App, "signerFor" | "defaultSigner"> {
+  const { signers } = parts;
+  if (typeof signers === "function") {
+    return {
+      signerFor: signers,
+      defaultSigner:
+        parts.defaultSigner ??
+        (async () => {
+          throw new ConfigError(`no default signer on network ${networkName}`);
+        }),
+    };
+  }
   return {
-    provider,
-    defaultSigner: adminSigner,
-    async signerFor(address, name) {
-      const candidates =
-        name === undefined || name === "" ? [] : [partyKeyVariable(networkName, name)];
-      candidates.push(adminVar);
-      for (const variable of candidates) {
-        if ((await readConfigVariable(hre, variable)) === undefined) continue;
-        const signer = provider.signer(await readPrivateKey(hre, variable));
+    async defaultSigner() {
+      if (signers.length === 0) throw new ConfigError(`no signer on network ${networkName}`);
+      return signers[0];
+    },
+    async signerFor(address) {
+      for (const signer of signers) {
         if ((await signer.getAddress()).toLowerCase() === address.toLowerCase()) return signer;
       }
-      throw new ConfigError(
-        `no signing key for ${name === undefined || name === "" ? address : `${name} (${address})`} on network ${networkName}`,
-        {
-          hint: `store it with \`npx hardhat keystore set ${partyKeyVariable(networkName, name || "PARTY")}\` (or set that environment variable)`,
-        },
-      );
+      throw new ConfigError(`no local account ${address} on network ${networkName}`);
     },
   };
 }
 
-export async function openApp(
-  hre: HardhatRuntimeEnvironment,
-  options: AppOptions = {},
-): Promise<App> {
-  const networkName = currentNetworkName(hre);
-  const config = hre.config.networks[networkName];
-  if (config === undefined) {
-    throw new ConfigError(`unknown network "${networkName}"`, {
-      hint: `use one of ${Object.keys(hre.config.networks).join(", ")}`,
-    });
-  }
-  const dataDir = resolve(
-    hre.config.paths.root,
-    options.dataDir ?? process.env.SR_DATA_DIR ?? ".settlement",
-  );
+/** Builds the application from its parts: no Hardhat runtime, no terminal. */
+export async function createApp(parts: AppParts): Promise<App> {
+  const { provider, config } = parts;
+  const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const chain =
-    config.type === "http"
-      ? await httpChain(hre, networkName, dataDir)
-      : await simulatedChain(hre, networkName);
-  const { provider } = chain;
   const chainId = (await provider.getNetwork()).chainId;
-  const address = await resolveRegistryAddress(hre, {
-    chainId,
-    networkName,
-    address: options.registry ?? deployedHere.get(`${networkName}:${chainId}`),
-    provider,
-  }).catch((error) => {
-    if (config.type !== "http" && options.registry === undefined) {
-      throw new ConfigError(
-        `no SettlementRegistry deployed on the in-process network ${networkName}`,
-        {
-          details: "the in-process chain starts empty with every command",
-          hint: "use `npm run demo`, or start a node and run the tasks with --network privnet (see README)",
-          cause: error,
-        },
-      );
-    }
-    throw error;
-  });
-  const abi = await loadRegistryAbi(hre.config.paths.root);
-  const registry = new RegistryClient(address, abi, provider);
+  const networkName = config.networkName ?? `chain-${chainId}`;
+  const registry = new RegistryClient(config.registry, provider);
   return {
-    hre,
     networkName,
     chainId,
     provider,
     registry,
-    delivery: new Delivery({ registry, chainId, dataDir }),
-    store: new FolderStore(join(dataDir, "store")),
+    store: parts.store ?? new FolderStore(join(dataDir, "store")),
+    delivery:
+      config.delivery === false
+        ? undefined
+        : new Delivery({ registry, chainId, dataDir, timeoutMs: config.deliveryTimeoutMs }),
     dataDir,
-    out: options.out ?? new Output({ json: options.json }),
-    signerFor: chain.signerFor,
-    defaultSigner: chain.defaultSigner,
+    warn: parts.warn ?? (() => undefined),
+    ...signerSource(parts, networkName),
   };
 }
 
@@ -217,8 +149,15 @@ export async function resolvePartyOption(
   }
 }
 
-/** The caller `--as <name|address>`: an admitted party whose key this machine holds. */
-export async function actAs(app: App, as: string | undefined): Promise<Actor> {
+/**
+ * The caller `--as <name|address>`: an admitted party whose signer this app holds. Its
+ * encryption keys are derived from that signer unless `keys` gives them.
+ */
+export async function actAs(
+  app: App,
+  as: string | undefined,
+  options: { keys?: EncryptionKeyPair[] } = {},
+): Promise<Actor> {
   if (as === undefined || as === "") {
     throw new PartyError("no party chosen", {
       hint: "say who acts with --as <party name or address>",
@@ -226,7 +165,9 @@ export async function actAs(app: App, as: string | undefined): Promise<Actor> {
   }
   const party = await resolvePartyOption(app, "as", as);
   const signer = await app.signerFor(party.address, party.name);
-  const keys = await deriveKeyRing(signer, app.chainId, app.registry.address, party.keyVersion);
+  const keys =
+    options.keys ??
+    (await deriveKeyRing(signer, app.chainId, app.registry.address, party.keyVersion));
   const stateDir = join(
     app.dataDir,
     "parties",
@@ -237,7 +178,7 @@ export async function actAs(app: App, as: string | undefined): Promise<Actor> {
   return { party, signer, registry: app.registry.connect(signer), keys, stateDir };
 }
 
-/** The consortium admin: `--as` (a name or address whose key is configured), else the first account. */
+/** The consortium admin: `--as` (a name or address whose key is held), else the default signer. */
 export async function adminSigner(app: App, as: string | undefined): Promise<Signer> {
   if (as === undefined || as === "") return app.defaultSigner();
   const party = await app.registry.resolveParty(as).catch(() => undefined);

@@ -8,18 +8,17 @@ import { join } from "node:path";
 
 import { getAddress } from "ethers";
 
-import type { PublicKeyVersions } from "../crypto/keys.js";
 import { locateTicket } from "../ticket/open.js";
-import type { RegistryClient } from "../chain/registry.js";
 import type { Actor, App } from "./context.js";
-import { notificationsFor } from "./events.js";
+import { notificationsFor } from "../chain/events.js";
+import type { PartyRole } from "../ticket/route.js";
 import { readJson, writeJson } from "./state.js";
 
 export interface InboxEntry {
   key: string;
   /** The ticket ID, once the party's envelope was found; undefined until then. */
   id?: string;
-  role: "originator" | "approver";
+  role: PartyRole;
   step?: number;
   block: number;
 }
@@ -32,19 +31,6 @@ interface InboxFile {
 }
 
 const inboxPath = (actor: Actor) => join(actor.stateDir, "inbox.json");
-
-/** Every registered public key of `address`, by version (older tickets may use older keys). */
-export async function publicKeysOf(
-  registry: RegistryClient,
-  address: string,
-): Promise<PublicKeyVersions> {
-  const party = await registry.party(address);
-  const keys = new Map<number, string>();
-  for (let v = 1; v <= party.keyVersion; v++) {
-    keys.set(v, await registry.encryptionKey(party.address, v));
-  }
-  return keys;
-}
 
 export async function loadInbox(app: App, actor: Actor): Promise<InboxFile> {
   const empty: InboxFile = { registry: app.registry.address, scannedTo: -1, tickets: {} };
@@ -89,7 +75,7 @@ export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
             ticketKey: entry.key,
             version,
             me,
-            originatorPublicKeys: await publicKeysOf(app.registry, ticket.originator),
+            originatorPublicKeys: await app.registry.publicKeys(ticket.originator),
           });
           if (found !== undefined) entry.id = found.id;
         }

@@ -13,7 +13,9 @@ import type { Log } from "ethers";
 import type { OnChainTicket, PartyInfo } from "../chain/registry.js";
 import { describeError } from "../errors.js";
 import type { Actor, App } from "./context.js";
-import { parseHistoryLog, type HistoryEntry } from "./events.js";
+import { parseHistoryLog } from "../chain/events.js";
+import type { PartyRole } from "../ticket/route.js";
+import { describeEntry, type HistoryEntry } from "./history.js";
 import { syncInbox, type InboxEntry } from "./inbox.js";
 import { readJson, writeJson } from "./state.js";
 
@@ -30,7 +32,7 @@ export type ListState = (typeof LIST_STATES)[number];
 export interface InboxRow {
   id?: string;
   ticketKey: string;
-  role: "originator" | "approver";
+  role: PartyRole;
   status: OnChainTicket["status"];
   version: number;
   waitingFor?: PartyInfo;
@@ -195,7 +197,13 @@ export async function pollOnce(
     const entry = key === undefined ? undefined : mine.get(key);
     const parsed = entry === undefined ? undefined : parseHistoryLog(app.registry, log);
     if (entry !== undefined && parsed !== undefined) {
-      for (const notice of await noticesFor(app, actor, parsed, entry.key, entry.id)) {
+      for (const notice of await noticesFor(
+        app,
+        actor,
+        describeEntry(parsed),
+        entry.key,
+        entry.id,
+      )) {
         await deliver(notice);
         delivered++;
       }

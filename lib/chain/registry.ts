@@ -2,9 +2,6 @@
  * A thin client of the SettlementRegistry contract: typed calls, party names, and every revert
  * decoded from its custom error into one readable sentence.
  */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-
 import {
   Contract,
   decodeBytes32String,
@@ -16,14 +13,24 @@ import {
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
   type ErrorDescription,
-  type InterfaceAbi,
 } from "ethers";
 
 import type { SettlementRegistry } from "../../typechain-types/SettlementRegistry.js";
+import { SettlementRegistry__factory } from "../../typechain-types/factories/SettlementRegistry__factory.js";
 import { ChainError, ContractError, InputError, PartyError } from "../errors.js";
+import type { PublicKeyVersions } from "../crypto/keys.js";
 
 export const TICKET_STATUS = ["none", "open", "returned", "completed", "cancelled"] as const;
 export type TicketStatusName = (typeof TICKET_STATUS)[number];
+
+/** The longest approval route the registry takes (the contract's `PackedRoute.MAX_LENGTH`). */
+export const MAX_ROUTE_LENGTH = 8;
+
+/**
+ * How a party is involved in a ticket: it originated it (`TicketCreated`), or it is on its
+ * approval route (`TicketRouted`). Code above the chain takes these from `lib/ticket/route.ts`.
+ */
+export type PartyRole = "originator" | "route";
 
 /** A directory entry with its address and decoded name. */
 export interface PartyInfo {
@@ -59,25 +66,8 @@ export function encodePartyName(name: string): string {
   return encodeBytes32String(name);
 }
 
-/** Reads the registry ABI from Hardhat's artifacts (run `npx hardhat compile` first). */
-export async function loadRegistryAbi(root = process.cwd()): Promise<InterfaceAbi> {
-  const path = join(
-    root,
-    "artifacts",
-    "contracts",
-    "SettlementRegistry.sol",
-    "SettlementRegistry.json",
-  );
-  try {
-    return JSON.parse(await readFile(path, "utf8")).abi as InterfaceAbi;
-  } catch (cause) {
-    throw new ChainError("the SettlementRegistry artifact is missing", {
-      details: path,
-      hint: "run `npx hardhat compile`",
-      cause,
-    });
-  }
-}
+/** The registry's ABI, from the compiled artifact (typechain generates it on `hardhat compile`). */
+export const REGISTRY_ABI = SettlementRegistry__factory.abi;
 
 /** Context used to word errors: how to call a ticket key and a party address. */
 export interface Labels {
@@ -88,18 +78,25 @@ export class RegistryClient {
   readonly contract: SettlementRegistry;
   readonly address: string;
   private readonly parties = new Map<string, PartyInfo>();
+  /** Registered keys never change once published: cached by `<address>/<version>`. */
+  private keyCache = new Map<string, string>();
   private ticketLabels = new Map<string, string>();
 
-  constructor(address: string, abi: InterfaceAbi, runner: ContractRunner) {
+  constructor(address: string, runner: ContractRunner) {
     this.address = getAddress(address);
-    this.contract = new Contract(this.address, abi, runner) as unknown as SettlementRegistry;
+    this.contract = new Contract(
+      this.address,
+      REGISTRY_ABI,
+      runner,
+    ) as unknown as SettlementRegistry;
   }
 
   /** The same registry used by another account (a party's signer). */
   connect(runner: ContractRunner): RegistryClient {
-    const other = new RegistryClient(this.address, this.contract.interface.fragments, runner);
+    const other = new RegistryClient(this.address, runner);
     for (const [k, v] of this.parties) other.parties.set(k, v);
     other.ticketLabels = this.ticketLabels;
+    other.keyCache = this.keyCache;
     return other;
   }
 
@@ -174,6 +171,20 @@ export class RegistryClient {
       });
     }
     return key;
+  }
+
+  /** Every registered public key of `address`, by version (older tickets may use older keys). */
+  async publicKeys(address: string): Promise<PublicKeyVersions> {
+    const party = await this.party(address);
+    const keys = new Map<number, string>();
+    for (let v = 1; v <= party.keyVersion; v++) {
+      const slot = `${party.address}/${v}`;
+      let key = this.keyCache.get(slot);
+      if (key === undefined)
+        this.keyCache.set(slot, (key = await this.encryptionKey(party.address, v)));
+      keys.set(v, key);
+    }
+    return keys;
   }
 
   /** `name (0x…)` if the address is a known party, else the address. */
@@ -337,7 +348,10 @@ export class RegistryClient {
       case "SettlementRegistryUnknownTicket":
         return make(`unknown ticket ${this.t(a[0])}`, "check the ticket ID with ticket:list");
       case "SettlementRegistryInvalidRouteLength":
-        return make(`a route needs 1 to 8 parties, ${a[0]} were given`, "fix --route");
+        return make(
+          `a route needs 1 to ${MAX_ROUTE_LENGTH} parties, ${a[0]} were given`,
+          "fix --route",
+        );
       case "SettlementRegistryDuplicateRouteParty":
         return make(`${who(a[0])} appears twice in the route`, "fix --route");
       case "SettlementRegistryOriginatorOnRoute":
@@ -371,6 +385,11 @@ export class RegistryClient {
         return make("the registry is paused by the consortium admin", "wait until it is unpaused");
       case "ExpectedPause":
         return make("the registry is not paused");
+      case "AccessControlBadConfirmation":
+        return make(
+          "an account can only renounce a role for itself",
+          "renounceRole takes the caller's own address",
+        );
       case "AccessControlUnauthorizedAccount":
         return make(
           `${who(a[0])} lacks the role this needs`,

@@ -4,6 +4,7 @@
 import type { TicketView } from "../app/tickets.js";
 import type { InboxRow } from "../app/watch.js";
 import type { Output } from "./output.js";
+import type { RecipientRole } from "../ticket/route.js";
 
 const STATUS_WORDS: Record<string, string> = {
   open: "open",
@@ -78,12 +79,23 @@ export function describeHistory(h: TicketView["history"][number]): string {
   }
 }
 
+/** The word people read for each role (the library says "route"; the CLI says "approver"). */
+export const ROLE_LABEL: Record<RecipientRole, string> = {
+  originator: "originator",
+  route: "approver",
+};
+
+/** Inbox rows as the CLI shows and prints them, roles in people's words. */
+export function labelRoles(rows: InboxRow[]): Array<Omit<InboxRow, "role"> & { role: string }> {
+  return rows.map((r) => ({ ...r, role: ROLE_LABEL[r.role] }));
+}
+
 export function renderInbox(out: Output, rows: InboxRow[]): void {
   out.table(
     ["ticket", "my role", "status", "version", "waiting for"],
     rows.map((r) => [
       r.id ?? out.colors.dim(`(envelope not found) ${r.ticketKey.slice(0, 10)}…`),
-      r.role,
+      ROLE_LABEL[r.role],
       r.status,
       String(r.version),
       r.waitingFor === undefined ? "" : r.myTurn ? out.colors.yellow("you") : r.waitingFor.name,

@@ -3,7 +3,8 @@
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { openApp, type App } from "../app/context.js";
+import type { App } from "../app/context.js";
+import { openApp } from "../app/hardhat.js";
 import { InputError } from "../errors.js";
 import { Output } from "./output.js";
 
@@ -17,7 +18,12 @@ export interface CommonArgs {
 /** Apps are shared within a process so that in-process callers see one chain and one store. */
 const apps = new Map<string, Promise<App>>();
 
-export function appFor(hre: HardhatRuntimeEnvironment, args: CommonArgs): Promise<App> {
+/** The App of these options, its warnings printed on `out` (a new Output by default). */
+export function appFor(
+  hre: HardhatRuntimeEnvironment,
+  args: CommonArgs,
+  out = new Output({ json: args.json }),
+): Promise<App> {
   const key = `${args.dataDir}|${args.registry}`;
   let app = apps.get(key);
   if (app === undefined) {
@@ -28,7 +34,7 @@ export function appFor(hre: HardhatRuntimeEnvironment, args: CommonArgs): Promis
     apps.set(key, app);
     app.catch(() => apps.delete(key));
   }
-  return app.then((a) => ({ ...a, out: new Output({ json: args.json }) }));
+  return app.then((a) => ({ ...a, warn: (text: string) => out.warn(text) }));
 }
 
 /** Throws the standard error for a missing required option. */
@@ -50,4 +56,12 @@ export async function closeApps(): Promise<void> {
     const provider = await app.catch(() => undefined).then((a) => a?.provider);
     provider?.destroy();
   }
+}
+
+/** The parties of `--route a,b,c`, in order. */
+export function parseRouteOption(text: string): string[] {
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 }

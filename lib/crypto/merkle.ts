@@ -42,8 +42,13 @@ export function merkleRoot(leaves: readonly string[]): string {
 /** The proof that `leaf` is in the tree over `leaves`, or `undefined` if it is not a leaf. */
 export function merkleProof(leaves: readonly string[], leaf: string): string[] | undefined {
   const all = levels(leaves);
-  let index = all[0].indexOf(leaf.toLowerCase());
+  const index = all[0].indexOf(leaf.toLowerCase());
   if (index < 0 || leaves.length === 0) return undefined;
+  return proofAt(all, index);
+}
+
+/** The siblings on the way up from leaf `index` (a lone node has none at its level). */
+function proofAt(all: readonly string[][], index: number): string[] {
   const proof: string[] = [];
   for (let l = 0; l < all.length - 1; l++) {
     const sibling = index ^ 1;
@@ -60,16 +65,7 @@ export function merkleProof(leaves: readonly string[], leaf: string): string[] |
 export function merkleTree(leaves: readonly string[]): { root: string; proofs: string[][] } {
   const all = levels(leaves);
   const position = new Map(all[0].map((leaf, i) => [leaf, i]));
-  const proofs = leaves.map((leaf) => {
-    let index = position.get(leaf.toLowerCase()) as number;
-    const proof: string[] = [];
-    for (let l = 0; l < all.length - 1; l++) {
-      const sibling = index ^ 1;
-      if (sibling < all[l].length) proof.push(all[l][sibling]);
-      index >>= 1;
-    }
-    return proof;
-  });
+  const proofs = leaves.map((leaf) => proofAt(all, position.get(leaf.toLowerCase()) as number));
   return { root: all[all.length - 1][0], proofs };
 }
 

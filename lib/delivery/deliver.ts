@@ -16,7 +16,7 @@ import { DEFAULT_TIMEOUT_MS, pushSet, StoreRefusal } from "./client.js";
 import { Outbox, outboxDir, OUTBOX_FORMAT, pushBodyOf, type OutboxEntry } from "./outbox.js";
 
 /** What `sealTicket` or `sealNote` returns, as far as delivery cares. */
-export interface SealedSet {
+export interface DeliverableSet {
   ticketKey: string;
   version: number;
   envelopes: readonly SealedEnvelope[];
@@ -82,7 +82,7 @@ export class Delivery {
    * Queues the set for every other recipient with a published store and pushes it now. Never
    * throws: whatever fails stays in the outbox and is reported.
    */
-  async afterSend(sealed: SealedSet, out?: Warn): Promise<DeliveryReport> {
+  async afterSend(sealed: DeliverableSet, out?: Warn): Promise<DeliveryReport> {
     try {
       const report = await this.enqueue(sealed);
       const sender = senderOf(sealed);
@@ -111,7 +111,7 @@ export class Delivery {
   }
 
   /** Writes one outbox entry per other recipient with a published endpoint. */
-  async enqueue(sealed: SealedSet): Promise<OutboxEntry[]> {
+  async enqueue(sealed: DeliverableSet): Promise<OutboxEntry[]> {
     const sender = senderOf(sealed);
     const kind = sealed.narrativeCommitment === undefined ? "ticket" : "note";
     const envelopes = [...sealed.envelopes, ...sealed.decoys]
@@ -188,7 +188,7 @@ export class Delivery {
   }
 }
 
-function senderOf(sealed: SealedSet): string {
+function senderOf(sealed: DeliverableSet): string {
   const sender =
     sealed.narrativeCommitment === undefined
       ? sealed.plaintext.originator

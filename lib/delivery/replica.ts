@@ -10,18 +10,17 @@ import { getAddress } from "ethers";
 
 import { describeError, StoreConflictError, StoreError, TamperError } from "../errors.js";
 import type { RegistryClient } from "../chain/registry.js";
-import type { EnvelopeKind } from "../crypto/locator.js";
-import type { EnvelopeStore } from "../store/types.js";
-import { notificationsFor, ticketHistory } from "../app/events.js";
-import { committedSet, senderKeys, type CommittedSet } from "./chain.js";
+import type { EnvelopeStore } from "../ticket/store.js";
+import { notificationsFor, ticketHistory } from "../chain/events.js";
+import { committedSet, type CommittedSet } from "../chain/committed-set.js";
 import { DEFAULT_TIMEOUT_MS, getEnvelope } from "./client.js";
-import { myLocators, openOwn, setMatches, type KeyHolder } from "./own.js";
-
-export interface SetRef {
-  ticketKey: string;
-  kind: EnvelopeKind;
-  version: number;
-}
+import {
+  myLocators,
+  openOwn,
+  setMatches,
+  type KeyHolder,
+  type SetRef,
+} from "../ticket/open-set.js";
 
 export interface FetchInput extends SetRef {
   registry: RegistryClient;
@@ -83,7 +82,7 @@ async function writeSet(
 export async function fetchSet(input: FetchInput): Promise<FetchResult> {
   const timeout = input.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const set = await committedSet(input.registry, input.ticketKey, input.kind, input.version);
-  const mine = myLocators(input.me, await senderKeys(input.registry, set.sender), set);
+  const mine = myLocators(input.me, await input.registry.publicKeys(set.sender), set);
   const replicas = input.replicas ?? (await replicasFor(input.registry, set, input.me.address));
   const skipped: FetchResult["skipped"] = [];
   for (const replica of replicas) {
@@ -134,7 +133,7 @@ export async function holdsVerifiedSet(
   ref: SetRef,
 ): Promise<boolean> {
   const set = await committedSet(registry, ref.ticketKey, ref.kind, ref.version);
-  const mine = myLocators(me, await senderKeys(registry, set.sender), set);
+  const mine = myLocators(me, await registry.publicKeys(set.sender), set);
   for (const [locator, key] of mine) {
     const at = await store.lookup(locator).catch(() => undefined);
     if (at === undefined || at.version !== set.version) continue;

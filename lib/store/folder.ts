@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { InputError, StoreConflictError, StoreError } from "../errors.js";
 import { isCanonicalTicketId, normalizeTicketId } from "../ticket/id.js";
 import { LOCATOR_PATTERN } from "../crypto/locator.js";
-import type { EnvelopeStore, StoreLocation } from "./types.js";
+import type { EnvelopeStore, StoreLocation } from "../ticket/store.js";
 
 const MAX_VERSION = 0xffffffff;
 

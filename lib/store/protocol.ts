@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 
-import { ENVELOPES_PER_SET } from "../ticket/envelope-set.js";
+import { ENVELOPES_PER_SET } from "../ticket/route.js";
 import { LOCATOR_PATTERN } from "../crypto/locator.js";
 
 export const DELIVERY_FORMAT = "sr-delivery/1";

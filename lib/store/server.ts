@@ -22,8 +22,8 @@ import {
 import type { RegistryClient } from "../chain/registry.js";
 import { LOCATOR_PATTERN } from "../crypto/locator.js";
 import { verifyEnvelope } from "../ticket/envelope-commitment.js";
-import { committedSet, holdsSet, senderKeys, type CommittedSet } from "../delivery/chain.js";
-import { myLocators, openOwn, type KeyHolder } from "../delivery/own.js";
+import { committedSet, holdsSet, type CommittedSet } from "../chain/committed-set.js";
+import { myLocators, openOwn, type KeyHolder } from "../ticket/open-set.js";
 import { FolderStore } from "./folder.js";
 import {
   DEFAULT_BODY_LIMIT,
@@ -140,12 +140,12 @@ export async function verifyPush(
       );
     }
   }
-  let mine = myLocators(owner, await senderKeys(registry, set.sender), set);
+  let mine = myLocators(owner, await registry.publicKeys(set.sender), set);
   let own = entries.find((e) => mine.has(e.locator));
   if (own === undefined) {
     // The sender may have rotated its key since the directory was cached: read it again.
     registry.refreshParties();
-    mine = myLocators(owner, await senderKeys(registry, set.sender), set);
+    mine = myLocators(owner, await registry.publicKeys(set.sender), set);
     own = entries.find((e) => mine.has(e.locator));
   }
   if (own === undefined && options.refreshOwnerKeys !== undefined) {
@@ -153,7 +153,7 @@ export async function verifyPush(
     const keys = await options.refreshOwnerKeys();
     if (keys.length > owner.keys.length) {
       owner = options.owner = { address: owner.address, keys };
-      mine = myLocators(owner, await senderKeys(registry, set.sender), set);
+      mine = myLocators(owner, await registry.publicKeys(set.sender), set);
       own = entries.find((e) => mine.has(e.locator));
     }
   }

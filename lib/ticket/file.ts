@@ -1,7 +1,7 @@
 /** Reading a trade ticket from a JSON file. */
 import { readFile } from "node:fs/promises";
 
-import { InputError } from "../errors.js";
+import { InputError, type ErrorParts, type SettlementError } from "../errors.js";
 import { parseTrade, type Trade } from "./schema.js";
 
 /** Line and column (from 1) of a character offset. */
@@ -111,11 +111,25 @@ export function parseJsonText(text: string, source: string): unknown {
   }
 }
 
-/** Reads and validates a trade ticket file. */
-export async function readTradeFile(path: string): Promise<Trade> {
-  let text: string;
+export interface InputFileOptions {
+  /** How to fix a file that cannot be read. */
+  hint: string;
+  /** A larger file is refused before it is parsed: `N bytes is more than <what> may have (max)`. */
+  maxBytes?: number;
+  what?: string;
+  /** The error to throw (default {@link InputError}). */
+  error?: new (message: string, parts: ErrorParts) => SettlementError;
+}
+
+/**
+ * Reads a user's input file as UTF-8 text without a byte-order mark. A missing, unreadable or
+ * oversized file is one error naming it (`<path>: no such file`).
+ */
+export async function readInputFile(path: string, options: InputFileOptions): Promise<string> {
+  const Failure = options.error ?? InputError;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
@@ -126,12 +140,24 @@ export async function readTradeFile(path: string): Promise<Trade> {
           : code === "EACCES"
             ? "permission denied"
             : (code ?? "cannot be read");
-    throw new InputError(`${path}: ${reason}`, {
-      hint: "give the path of a ticket JSON file, e.g. examples/dvp-japanese-equity-buy.json",
-      cause: error,
-    });
+    throw new Failure(`${path}: ${reason}`, { hint: options.hint, cause: error });
   }
-  const json = parseJsonText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, path);
+  if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
+    throw new Failure(
+      `${path}: ${bytes.length} bytes is more than ${options.what ?? "the file"} may have (${options.maxBytes})`,
+      { hint: options.hint },
+    );
+  }
+  const text = bytes.toString("utf8");
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Reads and validates a trade ticket file. */
+export async function readTradeFile(path: string): Promise<Trade> {
+  const text = await readInputFile(path, {
+    hint: "give the path of a ticket JSON file, e.g. examples/dvp-japanese-equity-buy.json",
+  });
+  const json = parseJsonText(text, path);
   try {
     return parseTrade(json);
   } catch (error) {

@@ -8,14 +8,15 @@ import { getAddress } from "ethers";
 
 import { TamperError } from "../errors.js";
 import type { PublicKeyVersions } from "../crypto/keys.js";
-import type { EnvelopeStore } from "../store/types.js";
+import type { EnvelopeStore } from "./store.js";
 import { tradeCommitment } from "./commitment.js";
-import { locateEnvelope, openSet, type Reader, type SenderKeys } from "./envelope-set.js";
+import { locateEnvelope, openSet, type KeyHolder, type SenderKeys } from "./open-set.js";
 import { NOTE_FORMAT, TICKET_FORMAT, type NotePlaintext, type TicketPlaintext } from "./seal.js";
 import { TradeSchema } from "./schema.js";
+import type { RecipientRole } from "./route.js";
 
 /** What the chain says about a ticket version (from `getTicket` or the version's events). */
-export interface OnChainTicket {
+export interface RegisteredVersion {
   tradeCommitment: string;
   envelopeCommitment: string;
   /** If given, the plaintext's originator must match. */
@@ -31,15 +32,15 @@ export interface OpenTicketInput {
   /** ...the on-chain ticket key (from a notification), or both. */
   ticketKey?: string;
   version: number;
-  me: Reader;
+  me: KeyHolder;
   /** The originator's public keys by version, or a lookup by address. */
   senderPublicKeys: SenderKeys;
   /** The originator's address, if known (required with a lookup function and a ticket key). */
   originator?: string;
   /** The on-chain record, or how to read it once the ticket key is known. */
   expected:
-    | OnChainTicket
-    | ((ticketKey: string, version: number) => OnChainTicket | Promise<OnChainTicket>);
+    | RegisteredVersion
+    | ((ticketKey: string, version: number) => RegisteredVersion | Promise<RegisteredVersion>);
   /** Proof of inclusion of my envelope; without it, the whole set is read from the store. */
   proof?: readonly string[];
 }
@@ -49,19 +50,19 @@ export interface OpenedTicket extends TicketPlaintext {
   envelopeCommitment: string;
   /** The key version of mine the envelope was sealed to. */
   keyVersion: number;
-  role: "originator" | "route";
+  role: RecipientRole;
 }
 
-const onRoute = (me: string, chain: OnChainTicket) =>
+const onRoute = (me: string, chain: RegisteredVersion) =>
   (chain.originator !== undefined && getAddress(chain.originator) === me) ||
   (chain.route ?? []).some((a) => getAddress(a) === me);
 
 export async function openTicket(input: OpenTicketInput): Promise<OpenedTicket> {
   const me = getAddress(input.me.address);
-  let chain: OnChainTicket | undefined =
+  let chain: RegisteredVersion | undefined =
     typeof input.expected === "function" ? undefined : input.expected;
   const chainFor = async (key: string) =>
-    (chain ??= await (input.expected as (k: string, v: number) => Promise<OnChainTicket>)(
+    (chain ??= await (input.expected as (k: string, v: number) => Promise<RegisteredVersion>)(
       key,
       input.version,
     ));
@@ -136,7 +137,7 @@ export interface OpenNoteInput {
   ticketKey?: string;
   /** The version that was returned. */
   version: number;
-  me: Reader;
+  me: KeyHolder;
   /** The returning party's public keys by version, or a lookup by address. */
   authorPublicKeys: SenderKeys;
   /** The returning party (from the `TicketReturned` event). */
@@ -187,7 +188,7 @@ export async function locateTicket(input: {
   store: EnvelopeStore;
   ticketKey: string;
   version: number;
-  me: Reader;
+  me: KeyHolder;
   originatorPublicKeys: PublicKeyVersions;
 }): Promise<{ id: string; version: number; locator: string; keyVersion: number } | undefined> {
   return locateEnvelope({ ...input, kind: "ticket", senderKeys: input.originatorPublicKeys });
@@ -198,7 +199,7 @@ export async function locateNote(input: {
   store: EnvelopeStore;
   ticketKey: string;
   version: number;
-  me: Reader;
+  me: KeyHolder;
   authorPublicKeys: PublicKeyVersions;
 }): Promise<{ id: string; version: number; locator: string; keyVersion: number } | undefined> {
   return locateEnvelope({ ...input, kind: "note", senderKeys: input.authorPublicKeys });

@@ -7,7 +7,7 @@ import { getAddress, hexlify } from "ethers";
 
 import { InputError } from "../errors.js";
 import type { VersionedKeyPair } from "../crypto/keys.js";
-import type { EnvelopeStore } from "../store/types.js";
+import type { EnvelopeStore } from "./store.js";
 import { tradeCommitment } from "./commitment.js";
 import { sealSet, storeSet, type SealedEnvelope, type SetRecipient } from "./envelope-set.js";
 import {
@@ -17,11 +17,10 @@ import {
   ticketKey as deriveTicketKey,
 } from "./id.js";
 import { parseTrade, type Trade } from "./schema.js";
+import { checkRoute, envelopeRecipients, type RecipientRole } from "./route.js";
 
 export const TICKET_FORMAT = "sr-ticket/1";
 export const NOTE_FORMAT = "sr-note/1";
-/** Longest route the registry accepts. */
-export const MAX_ROUTE = 8;
 export const MAX_NARRATIVE = 2000;
 
 /** A route party as the registry publishes it. */
@@ -90,21 +89,6 @@ function checkVersion(version: number): number {
   return version;
 }
 
-function checkRoute(originator: string, route: readonly RouteParty[]): string[] {
-  if (route.length === 0 || route.length > MAX_ROUTE) {
-    throw new InputError(`route: must list 1 to ${MAX_ROUTE} parties, not ${route.length}`);
-  }
-  const seen = new Set<string>([originator]);
-  return route.map((p) => {
-    const address = getAddress(p.address);
-    if (address === originator)
-      throw new InputError(`route: the originator ${address} cannot be on its own route`);
-    if (seen.has(address)) throw new InputError(`route: ${address} appears twice`);
-    seen.add(address);
-    return address;
-  });
-}
-
 function checkSecret(secret: string, what: string): string {
   if (!/^0x[0-9a-fA-F]{64}$/.test(secret))
     throw new InputError(`${what}: must be 32 bytes as 0x-hex`);
@@ -129,20 +113,14 @@ export function sealTicket(input: SealTicketInput): SealedTicket {
   const committed = { id, version, originator, route, trade, salt };
 
   const own = input.originator.keyPair;
-  const recipients: SetRecipient[] = [
+  const recipients: SetRecipient[] = envelopeRecipients(
     {
       address: originator,
       publicKey: own.publicKey,
       keyVersion: input.originator.keyVersion ?? own.version,
-      role: "originator",
     },
-    ...input.route.map((p, i) => ({
-      address: route[i],
-      publicKey: p.publicKey,
-      keyVersion: p.keyVersion,
-      role: "route" as const,
-    })),
-  ];
+    input.route.map((p, i) => ({ ...p, address: route[i] })),
+  );
   const set = sealSet({
     kind: "ticket",
     id,
@@ -185,7 +163,7 @@ export interface SealNoteInput {
   /** The returning party. */
   author: Sealer;
   /** The originator and every route party (the author included, so it can read its own note). */
-  recipients: readonly (RouteParty & { role: "originator" | "route" })[];
+  recipients: readonly (RouteParty & { role: RecipientRole })[];
   narrative: string;
 }
 

@@ -11,13 +11,8 @@ import { expect } from "chai";
 import hre from "hardhat";
 
 import { actAs, type Actor, type App } from "../../lib/app/context.js";
-import {
-  amendTicket,
-  approveTicket,
-  createTicket,
-  rejectTicket,
-  showTicket,
-} from "../../lib/app/tickets.js";
+import { createTicket } from "../../lib/app/create.js";
+import { amendTicket, approveTicket, rejectTicket, showTicket } from "../../lib/app/tickets.js";
 import { taskMode } from "../../lib/cli/output.js";
 import { appFor } from "../../lib/cli/task-args.js";
 import { ChainError, ContractError, StoreConflictError } from "../../lib/errors.js";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import hre from "hardhat";
 
-import type { CreateResult } from "../../lib/app/tickets.js";
+import type { CreateResult } from "../../lib/app/create.js";
 import { taskMode } from "../../lib/cli/output.js";
 import { ContractError, PartyError } from "../../lib/errors.js";
 import { quiet } from "../helpers/quiet.js";

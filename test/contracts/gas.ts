@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { expect } from "chai";
 import hre from "hardhat";
 
-import { OPERATIONS, measureGas } from "./gas-scenarios.js";
+import { OPERATIONS, measureGas } from "../../lib/testing/gas-scenarios.js";
 
-import type { Measurement, Operation } from "./gas-scenarios.js";
+import type { Measurement, Operation } from "../../lib/testing/gas-scenarios.js";
 
 const TOLERANCE = 0.02;
 const TARGETS: [Operation, number][] = [

@@ -11,8 +11,13 @@ import hre from "hardhat";
 
 import { findRegistryAddress, REGISTRY_FUTURE_ID } from "../../lib/chain/deployment.js";
 import { FailoverProvider } from "../../lib/chain/failover.js";
-import { rpc } from "../helpers/anvil.js";
-import { gethUnavailable, startGethChain, type GethChain, type GethKind } from "../helpers/geth.js";
+import { rpc } from "../../lib/testing/anvil.js";
+import {
+  gethUnavailable,
+  startGethChain,
+  type GethChain,
+  type GethKind,
+} from "../../lib/testing/geth.js";
 import { watchAcrossFailover } from "../tasks/watching.js";
 
 const unavailable = gethUnavailable();

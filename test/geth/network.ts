@@ -8,7 +8,7 @@ import { Transaction, Wallet } from "ethers";
 
 import { FailoverProvider } from "../../lib/chain/failover.js";
 import { probeNodeEvm } from "../../lib/chain/evm.js";
-import { DEV_ACCOUNTS, rpc } from "../helpers/anvil.js";
+import { DEV_ACCOUNTS, rpc } from "../../lib/testing/anvil.js";
 import {
   blockNumber,
   gethUnavailable,
@@ -17,7 +17,7 @@ import {
   waitFor,
   type CliqueNetwork,
   type DevNode,
-} from "../helpers/geth.js";
+} from "../../lib/testing/geth.js";
 
 const unavailable = gethUnavailable();
 const suite = unavailable === undefined ? describe : describe.skip;

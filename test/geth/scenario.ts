@@ -8,7 +8,7 @@ import {
   gethUnavailable,
   startCliqueNetwork,
   startGethDev,
-} from "../helpers/geth.js";
+} from "../../lib/testing/geth.js";
 import { mission } from "../tasks/mission.js";
 
 const unavailable = gethUnavailable();

@@ -14,7 +14,7 @@ import { expect } from "chai";
 
 import { FailoverProvider } from "../../lib/chain/failover.js";
 import { closeApps } from "../../lib/cli/task-args.js";
-import { DEV_ACCOUNTS, rpc } from "../helpers/anvil.js";
+import { DEV_ACCOUNTS, rpc } from "../../lib/testing/anvil.js";
 import {
   GETH_PRIVNET_ENV,
   blockNumber,
@@ -24,7 +24,7 @@ import {
   startCliqueNetwork,
   waitFor,
   type CliqueNetwork,
-} from "../helpers/geth.js";
+} from "../../lib/testing/geth.js";
 import {
   EXAMPLE,
   PARTIES,

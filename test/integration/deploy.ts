@@ -17,7 +17,7 @@ import {
   rpc,
   startPrivateChain,
   type PrivateChain,
-} from "../helpers/anvil.js";
+} from "../../lib/testing/anvil.js";
 
 const [admin, bank, broker] = DEV_ACCOUNTS;
 

@@ -18,7 +18,13 @@ import {
   scanOpcodes,
 } from "../../lib/chain/evm.js";
 import { ConfigError } from "../../lib/errors.js";
-import { DEV_ACCOUNTS, connectHardhat, rpc, startAnvil, type AnvilNode } from "../helpers/anvil.js";
+import {
+  DEV_ACCOUNTS,
+  connectHardhat,
+  rpc,
+  startAnvil,
+  type AnvilNode,
+} from "../../lib/testing/anvil.js";
 
 const require = createRequire(import.meta.url);
 

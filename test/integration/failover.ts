@@ -25,7 +25,7 @@ import {
   type AnvilNode,
   type PrivateChain,
   type RpcProxy,
-} from "../helpers/anvil.js";
+} from "../../lib/testing/anvil.js";
 
 const [admin, ...others] = DEV_ACCOUNTS;
 
@@ -120,19 +120,17 @@ describe("failover between two endpoints of one chain", function () {
     }
   });
 
-  it("resolves a send whose endpoint died after receiving it, and a rerun sends nothing", async function () {
+  it("resolves a send whose endpoint died after receiving it, and sends it only once", async function () {
     const p = provider!;
     const signer = p.signer(others[7].privateKey);
     const nonce = await nonceOf(chain!.node.url, signer.address);
     a!.dieOn("eth_sendRawTransaction", "after");
 
-    const tx = await signer.sendOnce("ping-after", ping(admin.address));
+    const record = await signer.send(ping(admin.address));
     await a!.died;
-    expect(p.journalEntry("ping-after")?.status).to.equal("mined");
-    expect((await tx.wait())?.status).to.equal(1);
-
-    const again = await signer.sendOnce("ping-after", ping(admin.address));
-    expect(again.hash).to.equal(tx.hash);
+    expect(record.status).to.equal("mined");
+    expect((await p.waitForTransaction(record.hash))?.status).to.equal(1);
+    expect(await p.resolveTransaction(record)).to.equal("mined");
     expect(await nonceOf(chain!.node.url, signer.address)).to.equal(nonce + 1);
   });
 
@@ -142,7 +140,7 @@ describe("failover between two endpoints of one chain", function () {
     const nonce = await nonceOf(chain!.node.url, signer.address);
     a!.dieOn("eth_sendRawTransaction", "before");
 
-    const tx = await signer.sendOnce("ping-before", ping(admin.address));
+    const tx = await signer.sendTransaction(ping(admin.address));
     await a!.died;
     expect(a!.methods).not.to.include("eth_sendRawTransaction");
     expect(b!.methods).to.include("eth_sendRawTransaction");
@@ -155,12 +153,10 @@ describe("a node dies while a transaction is pending", function () {
   let node: AnvilNode | undefined;
   let proxies: RpcProxy[] = [];
   let providers: FailoverProvider[] = [];
-  let journalDir: string | undefined;
 
   beforeEach(async function () {
     node = await startAnvil({ genesis: true, noMining: true });
     proxies = [await startRpcProxy(node.url), await startRpcProxy(node.url)];
-    journalDir = await mkdtemp(path.join(tmpdir(), "sr-journal-"));
   });
 
   afterEach(async function () {
@@ -168,15 +164,10 @@ describe("a node dies while a transaction is pending", function () {
     providers = [];
     for (const proxy of proxies) await proxy.kill();
     await node?.stop();
-    if (journalDir !== undefined) await rm(journalDir, { recursive: true, force: true });
   });
 
   async function open(urls: string[]): Promise<FailoverProvider> {
-    const p = await FailoverProvider.connect(urls, {
-      networkName: "privnet",
-      chainId: 1337,
-      journalPath: path.join(journalDir!, "sends.json"),
-    });
+    const p = await FailoverProvider.connect(urls, { networkName: "privnet", chainId: 1337 });
     providers.push(p);
     return p;
   }
@@ -187,24 +178,21 @@ describe("a node dies while a transaction is pending", function () {
     const signer = p.signer(others[0].privateKey);
     a.dieOn("eth_sendRawTransaction", "after");
 
-    const tx = await signer.sendOnce("create T-1", ping(admin.address));
-    expect(p.journalEntry("create T-1")?.status).to.equal("sent");
+    const record = await signer.send(ping(admin.address));
+    expect(record.status).to.equal("sent");
     expect(await nonceOf(node!.url, signer.address, "pending")).to.equal(1);
 
-    // A rerun (a new process: a new provider reading the same journal) finds it, sends nothing.
-    const rerun = await open([b.url]);
-    const again = await rerun
-      .signer(others[0].privateKey)
-      .sendOnce("create T-1", ping(admin.address));
-    expect(again.hash).to.equal(tx.hash);
+    // Another connection finds it by hash: nothing is sent again.
+    const other = await open([b.url]);
+    expect(await other.resolveTransaction(record)).to.equal("sent");
     expect(await nonceOf(node!.url, signer.address, "pending")).to.equal(1);
 
     await rpc(node!.url, "evm_mine");
-    expect(await rerun.resolveTransaction(rerun.journalEntry("create T-1")!)).to.equal("mined");
+    expect(await other.resolveTransaction(record)).to.equal("mined");
     expect(await nonceOf(node!.url, signer.address)).to.equal(1);
   });
 
-  it("reports unknown when no node can tell, and a rerun resolves it instead of sending again", async function () {
+  it("reports unknown when no node can tell, and a node that answers later resolves it", async function () {
     const [a, b] = proxies;
     const p = await open([a.url, b.url]);
     const signer = p.signer(others[1].privateKey);
@@ -213,7 +201,7 @@ describe("a node dies while a transaction is pending", function () {
 
     let error: unknown;
     try {
-      await signer.sendOnce("approve T-2", ping(admin.address));
+      await signer.send(ping(admin.address));
     } catch (e) {
       error = e;
     }
@@ -224,12 +212,8 @@ describe("a node dies while a transaction is pending", function () {
 
     const c = await startRpcProxy(node!.url);
     proxies.push(c);
-    const rerun = await open([c.url]);
-    const again = await rerun
-      .signer(others[1].privateKey)
-      .sendOnce("approve T-2", ping(admin.address));
-    expect(again.hash).to.equal(fate.hash);
-    expect(rerun.journalEntry("approve T-2")?.status).to.equal("sent");
+    const later = await open([c.url]);
+    expect(await later.resolveTransaction(fate)).to.equal("sent");
     expect(await nonceOf(node!.url, signer.address, "pending")).to.equal(1);
   });
 });

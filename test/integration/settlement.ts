@@ -10,7 +10,7 @@ import hre from "hardhat";
 import { FailoverProvider } from "../../lib/chain/failover.js";
 import { resolveChainSettings } from "../../lib/chain/node.js";
 import { ConfigError } from "../../lib/errors.js";
-import { DEV_ACCOUNTS, rpc, startAnvil, type AnvilNode } from "../helpers/anvil.js";
+import { DEV_ACCOUNTS, rpc, startAnvil, type AnvilNode } from "../../lib/testing/anvil.js";
 
 /** Runs `body` with the environment variables `vars` set. */
 async function withEnv<T>(vars: Record<string, string>, body: () => Promise<T>): Promise<T> {

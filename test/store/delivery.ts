@@ -8,19 +8,20 @@ import { join } from "node:path";
 
 import { expect } from "chai";
 
-import {
-  approveTicket,
-  createTicket,
-  amendTicket,
-  rejectTicket,
-  showTicket,
-} from "../../lib/app/tickets.js";
+import { createTicket } from "../../lib/app/create.js";
+import { approveTicket, amendTicket, rejectTicket, showTicket } from "../../lib/app/tickets.js";
 import { actAs } from "../../lib/app/context.js";
 import { ChainError, InputError } from "../../lib/errors.js";
 import { fetchSet, recoverStore } from "../../lib/delivery/replica.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
 import { newTicketId } from "../../lib/ticket/id.js";
-import { ROUTE, runCli, startConsortium, type Consortium, type Name } from "./helpers.js";
+import {
+  ROUTE,
+  runCli,
+  startConsortium,
+  type Consortium,
+  type Name,
+} from "../../lib/testing/consortium.js";
 
 async function snapshot(root: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();

@@ -19,7 +19,7 @@ import {
   spawnServe,
   startConsortium,
   type Consortium,
-} from "./helpers.js";
+} from "../../lib/testing/consortium.js";
 
 describe("store server", function () {
   this.timeout(180_000);

@@ -19,7 +19,7 @@ import {
   startPrivateChain,
   type AnvilNode,
   type PrivateChain,
-} from "../helpers/anvil.js";
+} from "../../lib/testing/anvil.js";
 import {
   EXAMPLE,
   PARTIES,

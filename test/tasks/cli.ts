@@ -16,8 +16,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import userConfig from "../../hardhat.config.js";
 import { taskMode } from "../../lib/cli/output.js";
-import { DEV_ACCOUNTS, rpc } from "../helpers/anvil.js";
-import { stopByPid } from "../helpers/process.js";
+import { DEV_ACCOUNTS, rpc } from "../../lib/testing/anvil.js";
+import { stopByPid } from "../../lib/testing/process.js";
 import type { Notice } from "../../lib/app/watch.js";
 
 export const ROOT = hre.config.paths.root;

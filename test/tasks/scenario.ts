@@ -3,7 +3,7 @@
  * like a free-gas Besu chain. Once with a block per transaction, once with a one-second block
  * period.
  */
-import { startAnvil } from "../helpers/anvil.js";
+import { startAnvil } from "../../lib/testing/anvil.js";
 import { mission, type MissionChain } from "./mission.js";
 
 /** anvil with the repository's Besu-style genesis, one endpoint. */

@@ -2,7 +2,7 @@
  * Zero downtime in the task layer on anvil (test/tasks/watching.ts): two proxies in front of one
  * anvil node stand in for two consortium nodes; one dies mid-scenario.
  */
-import { startPrivateChain } from "../helpers/anvil.js";
+import { startPrivateChain } from "../../lib/testing/anvil.js";
 import { watchAcrossFailover } from "./watching.js";
 
 watchAcrossFailover(

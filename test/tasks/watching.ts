@@ -7,7 +7,7 @@
 import { expect } from "chai";
 
 import { closeApps } from "../../lib/cli/task-args.js";
-import { startRpcProxy, type RpcProxy } from "../helpers/anvil.js";
+import { startRpcProxy, type RpcProxy } from "../../lib/testing/anvil.js";
 import {
   EXAMPLE,
   PARTIES,

@@ -1,57 +1,48 @@
 /**
  * Reading the registry's events: a ticket's history, and the tickets that concern a party
- * (found through indexed topics, never by scanning every ticket).
+ * (found through indexed topics, never by scanning every ticket). Reason codes come out as the
+ * chain holds them; what they mean is the ticket layer's vocabulary (`lib/reasons.ts`).
  */
 import { zeroPadValue, type Log, type LogDescription } from "ethers";
 
-import type { RegistryClient } from "../chain/registry.js";
-import { describeReason } from "../reasons.js";
+import type { PartyRole, RegistryClient } from "./registry.js";
 
-export type HistoryEntry =
-  | {
-      kind: "created";
-      block: number;
-      tx: string;
-      logIndex: number;
-      by: string;
-      version: 1;
-      tradeCommitment: string;
-      envelopeCommitment: string;
-      route: string[];
-    }
-  | {
-      kind: "approved";
-      block: number;
-      tx: string;
-      logIndex: number;
-      by: string;
-      version: number;
-      step: number;
-    }
-  | { kind: "completed"; block: number; tx: string; logIndex: number; version: number }
-  | {
-      kind: "returned";
-      block: number;
-      tx: string;
-      logIndex: number;
-      by: string;
-      version: number;
-      step: number;
-      qualifier: string;
-      reason: string;
-      meaning: string;
-      narrativeCommitment: string;
-    }
-  | {
-      kind: "amended";
-      block: number;
-      tx: string;
-      logIndex: number;
-      version: number;
-      tradeCommitment: string;
-      envelopeCommitment: string;
-    }
-  | { kind: "cancelled"; block: number; tx: string; logIndex: number; version: number };
+/** Where an event is on the chain. */
+export interface EventPlace {
+  block: number;
+  tx: string;
+  logIndex: number;
+}
+
+export type HistoryEntry = EventPlace &
+  (
+    | {
+        kind: "created";
+        by: string;
+        version: 1;
+        tradeCommitment: string;
+        envelopeCommitment: string;
+        route: string[];
+      }
+    | { kind: "approved"; by: string; version: number; step: number }
+    | { kind: "completed"; version: number }
+    | {
+        kind: "returned";
+        by: string;
+        version: number;
+        step: number;
+        qualifier: string;
+        reason: string;
+        narrativeCommitment: string;
+      }
+    | {
+        kind: "amended";
+        version: number;
+        tradeCommitment: string;
+        envelopeCommitment: string;
+      }
+    | { kind: "cancelled"; version: number }
+  );
 
 const ascii = (bytes4: string) => Buffer.from(bytes4.slice(2), "hex").toString("latin1");
 
@@ -80,17 +71,14 @@ function toEntry(log: Log, parsed: LogDescription): HistoryEntry | undefined {
     case "TicketCompleted":
       return { kind: "completed", ...base, version: Number(a.version) };
     case "TicketReturned": {
-      const qualifier = ascii(a.qualifier);
-      const reason = ascii(a.reason);
       return {
         kind: "returned",
         ...base,
         by: a.party,
         version: Number(a.version),
         step: Number(a.step),
-        qualifier,
-        reason,
-        meaning: describeReason(qualifier, reason),
+        qualifier: ascii(a.qualifier),
+        reason: ascii(a.reason),
         narrativeCommitment: a.narrativeCommitment,
       };
     }
@@ -158,7 +146,7 @@ export interface Notification {
   key: string;
   block: number;
   /** How the party is involved: it originated the ticket, or sits at `step` of its route. */
-  role: "originator" | "approver";
+  role: PartyRole;
   step?: number;
 }
 
@@ -196,7 +184,7 @@ export async function notificationsFor(
     out.push({
       key: log.topics[2],
       block: log.blockNumber,
-      role: "approver",
+      role: "route",
       step: Number(parsed.args.step),
     });
   }

@@ -5,10 +5,9 @@
 import { getAddress } from "ethers";
 
 import { StoreError } from "../errors.js";
-import type { RegistryClient } from "../chain/registry.js";
+import type { RegistryClient } from "./registry.js";
 import type { EnvelopeKind } from "../crypto/locator.js";
-import type { PublicKeyVersions } from "../crypto/keys.js";
-import { commitmentsByVersion, ticketHistory } from "../app/events.js";
+import { commitmentsByVersion, ticketHistory } from "./events.js";
 
 export interface CommittedSet {
   ticketKey: string;
@@ -90,25 +89,4 @@ export async function committedSet(
 export function holdsSet(set: CommittedSet, party: string): boolean {
   const p = getAddress(party);
   return set.originator === p || set.route.includes(p);
-}
-
-/** Registered keys never change once published: cached per registry, party and version. */
-const keyCache = new WeakMap<RegistryClient, Map<string, string>>();
-
-/** Every registered public key of `address`, by version. */
-export async function senderKeys(
-  registry: RegistryClient,
-  address: string,
-): Promise<PublicKeyVersions> {
-  const party = await registry.party(address);
-  let cache = keyCache.get(registry);
-  if (cache === undefined) keyCache.set(registry, (cache = new Map()));
-  const keys = new Map<number, string>();
-  for (let v = 1; v <= party.keyVersion; v++) {
-    const slot = `${party.address}/${v}`;
-    let key = cache.get(slot);
-    if (key === undefined) cache.set(slot, (key = await registry.encryptionKey(party.address, v)));
-    keys.set(v, key);
-  }
-  return keys;
 }

@@ -15,8 +15,8 @@ import { fileURLToPath } from "node:url";
 import hre, { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
 
-import { deployRegistry } from "../../lib/chain/deployment.js";
-import { parseHardfork } from "../../lib/chain/evm.js";
+import { deployRegistry } from "../chain/deployment.js";
+import { parseHardfork } from "../chain/evm.js";
 import { stopByPid } from "./process.js";
 
 const require = createRequire(import.meta.url);

@@ -10,18 +10,14 @@ import { join } from "node:path";
 
 import hre from "hardhat";
 
-import { actAs, type Actor, type App } from "../../lib/app/context.js";
-import { admitParty, registerKey } from "../../lib/app/parties.js";
-import { FailoverProvider } from "../../lib/chain/failover.js";
-import { loadRegistryAbi, RegistryClient } from "../../lib/chain/registry.js";
-import { Output } from "../../lib/cli/output.js";
-import { Delivery } from "../../lib/delivery/deliver.js";
-import { FolderStore } from "../../lib/store/folder.js";
-import { startStoreServer, type StoreServer } from "../../lib/store/server.js";
-import { sealTicket, type SealedTicket } from "../../lib/ticket/seal.js";
-import { readTradeFile } from "../../lib/ticket/file.js";
-import { toBase64, DELIVERY_FORMAT, type PushBody } from "../../lib/store/protocol.js";
-import { DEV_ACCOUNTS, startPrivateChain, type PrivateChain } from "../helpers/anvil.js";
+import { actAs, createApp, type Actor, type App } from "../app/context.js";
+import { admitParty, registerKey } from "../app/parties.js";
+import { FailoverProvider } from "../chain/failover.js";
+import { startStoreServer, type StoreServer } from "../store/server.js";
+import { sealTicket, type SealedTicket } from "../ticket/seal.js";
+import { readTradeFile } from "../ticket/file.js";
+import { toBase64, DELIVERY_FORMAT, type PushBody } from "../store/protocol.js";
+import { DEV_ACCOUNTS, startPrivateChain, type PrivateChain } from "./anvil.js";
 
 export const NAMES = [
   "asset-manager",
@@ -54,28 +50,22 @@ export interface Consortium {
   stop(): Promise<void>;
 }
 
-const silent = () => new Output({ write: () => undefined });
-
-function makeApp(
+async function makeApp(
   provider: FailoverProvider,
-  registry: RegistryClient,
+  registry: string,
   dataDir: string,
   keys: Map<string, string>,
-): App {
-  const signerFor = async (address: string) => provider.signer(keys.get(address.toLowerCase())!);
-  return {
-    hre,
-    networkName: "privnet",
-    chainId: 1337n,
+): Promise<App> {
+  return createApp({
     provider,
-    registry,
-    store: new FolderStore(join(dataDir, "store")),
-    delivery: new Delivery({ registry, chainId: 1337n, dataDir, timeoutMs: 2_000 }),
-    dataDir,
-    out: silent(),
-    signerFor,
+    signers: async (address) => {
+      const key = keys.get(address.toLowerCase());
+      if (key === undefined) throw new Error(`no key for ${address}`);
+      return provider.signer(key);
+    },
     defaultSigner: async () => provider.signer(DEV_ACCOUNTS[0].privateKey),
-  };
+    config: { registry, dataDir, networkName: "privnet", deliveryTimeoutMs: 2_000 },
+  });
 }
 
 export async function startConsortium(): Promise<Consortium> {
@@ -85,14 +75,13 @@ export async function startConsortium(): Promise<Consortium> {
     chainId: 1337,
     pollingInterval: 20,
   });
-  const abi = await loadRegistryAbi(hre.config.paths.root);
   const keys = new Map(DEV_ACCOUNTS.map((a) => [a.address.toLowerCase(), a.privateKey]));
   const admin = provider.signer(DEV_ACCOUNTS[0].privateKey);
   const parties = {} as Record<Name, Party>;
   for (const [i, name] of NAMES.entries()) {
     const account = DEV_ACCOUNTS[i + 1];
     const dataDir = await mkdtemp(join(tmpdir(), `sr-${name}-`));
-    const app = makeApp(provider, new RegistryClient(chain.registry, abi, provider), dataDir, keys);
+    const app = await makeApp(provider, chain.registry, dataDir, keys);
     await admitParty(app, admin, account.address, name);
     const actor = await actAs(app, name);
     await registerKey(app, actor);

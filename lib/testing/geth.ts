@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { Wallet, parseEther } from "ethers";
 import hre from "hardhat";
 
-import { deployRegistry } from "../../lib/chain/deployment.js";
+import { deployRegistry } from "../chain/deployment.js";
 import { DEV_ACCOUNTS, connectHardhat, rpc } from "./anvil.js";
 import { stopByPid } from "./process.js";
 

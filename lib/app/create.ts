@@ -1,0 +1,285 @@
+/**
+ * Creating a ticket, safely retried: a create journal (in the originator's state folder) is
+ * written before anything is stored or sent, so a rerun with the same `--id` after a lost node
+ * finds out whether the ticket landed and never registers it twice.
+ */
+import { join } from "node:path";
+import { mkdir, unlink } from "node:fs/promises";
+
+import { ChainError, ContractError, InputError } from "../errors.js";
+import type { PartyInfo } from "../chain/registry.js";
+import { newTicketSecret, normalizeTicketId, ticketKey as deriveTicketKey } from "../ticket/id.js";
+import { sealTicket, type SealedTicket } from "../ticket/seal.js";
+import type { Trade } from "../ticket/schema.js";
+import type { RecipientRole } from "../ticket/route.js";
+import type { Actor, App } from "./context.js";
+import { keyOfTicket, rememberTicket, sameAddress } from "./inbox.js";
+import {
+  hasEnvelopes,
+  requireActive,
+  requireKey,
+  resolveRoute,
+  routeParties,
+  storeThenSend,
+} from "./sealing.js";
+import { readJson, writeJson } from "./state.js";
+
+export interface CreateInput {
+  trade: Trade;
+  route: string[];
+  /** Reuse an ID: a retry of an earlier attempt, or an ID chosen by the caller. */
+  id?: string;
+}
+
+export interface CreateResult {
+  id: string;
+  ticketKey: string;
+  version: number;
+  notified: PartyInfo[];
+  txHash?: string;
+  /** True when an earlier attempt with this ID had already registered the ticket. */
+  alreadyRegistered: boolean;
+}
+
+/**
+ * Written before anything is stored or sent, removed once the outcome is known. A rerun with the
+ * same `--id` finds it: if the ticket is on chain, the create succeeded; if its envelopes are in
+ * the store, the very same registration is sent again (a transaction that was still pending
+ * then lands first and the resend is refused as a duplicate, so nothing is registered twice and
+ * the stored envelopes always match what the chain holds).
+ */
+interface CreateJournal {
+  id: string;
+  secret: string;
+  tradeCommitment?: string;
+  envelopeCommitment?: string;
+  route?: string[];
+  /** The sealed set with its proofs, to deliver to the recipients' stores after a resend. */
+  set?: JournalSet;
+}
+
+interface JournalEntry {
+  locator: string;
+  bytes: string;
+  proof: string[];
+  recipient?: string;
+  role?: RecipientRole;
+  keyVersion?: number;
+}
+
+interface JournalSet {
+  ticketKey: string;
+  version: number;
+  originator: string;
+  envelopes: JournalEntry[];
+  decoys: JournalEntry[];
+}
+
+const toJournal = (e: SealedTicket["envelopes"][number]): JournalEntry => ({
+  ...e,
+  bytes: Buffer.from(e.bytes).toString("base64"),
+});
+const fromJournal = (e: JournalEntry) => ({
+  ...e,
+  bytes: new Uint8Array(Buffer.from(e.bytes, "base64")),
+});
+
+const journalPath = (actor: Actor, id: string) => join(actor.stateDir, "creating", `${id}.json`);
+
+export async function createTicket(
+  app: App,
+  actor: Actor,
+  input: CreateInput,
+): Promise<CreateResult> {
+  requireKey(actor);
+  requireActive(actor.party, "create tickets");
+  const route = await resolveRoute(app, actor, input.route);
+  const id = input.id === undefined || input.id === "" ? undefined : normalizeTicketId(input.id);
+
+  // A journal from an earlier attempt with this ID: same secret, so the same on-chain key.
+  let secret: string | undefined;
+  if (id !== undefined) {
+    const journal = await readJson<CreateJournal | undefined>(journalPath(actor, id), undefined);
+    secret = journal?.secret;
+    if (secret !== undefined) {
+      const key = deriveTicketKey(id, secret);
+      const onChain = await app.registry.ticket(key);
+      if (onChain.status !== "none") {
+        if (journal !== undefined) await deliverJournaled(app, journal);
+        await unlink(journalPath(actor, id)).catch(() => undefined);
+        await rememberTicket(app, actor, { key, id, role: "originator", block: 0 });
+        return {
+          id,
+          ticketKey: key,
+          version: onChain.version,
+          notified: route,
+          alreadyRegistered: true,
+        };
+      }
+      if (journal?.envelopeCommitment !== undefined && (await hasEnvelopes(app, id))) {
+        const sameRoute = (journal.route ?? []).join() === route.map((p) => p.address).join();
+        if (!sameRoute) {
+          throw new InputError(`--route differs from the earlier attempt to create ${id}`, {
+            hint: `rerun with --route ${journal.route?.join(",")}, or omit --id for a new ticket`,
+          });
+        }
+        return resendCreate(
+          app,
+          actor,
+          journal as CreateJournal & Required<Omit<CreateJournal, "set">>,
+          route,
+        );
+      }
+      // The earlier attempt stored nothing complete and sent nothing: clear it, seal again.
+      for (const version of await app.store.versions(id)) {
+        for (const locator of await app.store.list(id, version))
+          await app.store.remove(id, version, locator);
+      }
+    } else if (await hasEnvelopes(app, id)) {
+      // An earlier attempt of this originator landed and cleared its journal: nothing to send.
+      const key = await keyOfTicket(app, actor, id);
+      const onChain = key === undefined ? undefined : await app.registry.ticket(key);
+      if (
+        key !== undefined &&
+        onChain !== undefined &&
+        onChain.status !== "none" &&
+        sameAddress(onChain.originator, actor.party.address)
+      ) {
+        return {
+          id,
+          ticketKey: key,
+          version: onChain.version,
+          notified: await Promise.all(onChain.route.map((a) => app.registry.party(a))),
+          alreadyRegistered: true,
+        };
+      }
+      throw new InputError(`ticket ID ${id} is already in use`, {
+        hint: "omit --id to get a new ID (reuse an ID only to retry your own failed create)",
+      });
+    }
+  }
+
+  // sealTicket draws a fresh ID and secret unless both are given.
+  const ticket = sealTicket({
+    ...(id === undefined ? {} : { id, secret: secret ?? newTicketSecret() }),
+    trade: input.trade,
+    originator: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
+    route: routeParties(route),
+  });
+  await mkdir(join(actor.stateDir, "creating"), { recursive: true });
+  await writeJson(journalPath(actor, ticket.id), {
+    id: ticket.id,
+    secret: ticket.secret,
+    tradeCommitment: ticket.tradeCommitment,
+    envelopeCommitment: ticket.envelopeCommitment,
+    route: route.map((p) => p.address),
+    set: {
+      ticketKey: ticket.ticketKey,
+      version: ticket.version,
+      originator: actor.party.address,
+      envelopes: ticket.envelopes.map(toJournal),
+      decoys: ticket.decoys.map(toJournal),
+    },
+  } satisfies CreateJournal);
+  actor.registry.nameTicket(ticket.ticketKey, ticket.id);
+  const receipt = await storeThenSend(app, ticket, () =>
+    actor.registry.send(() =>
+      actor.registry.contract.createTicket(
+        ticket.ticketKey,
+        ticket.tradeCommitment,
+        ticket.envelopeCommitment,
+        route.map((p) => p.address),
+      ),
+    ),
+  ).catch(async (error) => {
+    if (!(error instanceof ChainError)) {
+      await unlink(journalPath(actor, ticket.id)).catch(() => undefined);
+      throw error;
+    }
+    throw retryHint(error, ticket.id);
+  });
+  await unlink(journalPath(actor, ticket.id)).catch(() => undefined);
+  await rememberTicket(app, actor, {
+    key: ticket.ticketKey,
+    id: ticket.id,
+    role: "originator",
+    block: receipt.blockNumber,
+  });
+  return {
+    id: ticket.id,
+    ticketKey: ticket.ticketKey,
+    version: 1,
+    notified: route,
+    txHash: receipt.hash,
+    alreadyRegistered: false,
+  };
+}
+
+/** A chain failure whose outcome is unknown: say how to find out safely. */
+function retryHint(error: ChainError, id: string): ChainError {
+  return new ChainError(`ticket ${id}: ${error.shortMessage}`, {
+    details: error.details,
+    hint: `rerun the same command with --id ${id}: it finds out whether the ticket was registered and never registers it twice`,
+    cause: error,
+  });
+}
+
+/**
+ * Delivers a journaled set to the recipients' stores: the attempt that registered the ticket lost
+ * its node before it could. Stores accept a set they already hold, so this is safe to repeat.
+ */
+async function deliverJournaled(app: App, journal: CreateJournal): Promise<void> {
+  const set = journal.set;
+  if (set === undefined || app.delivery === undefined) return;
+  await app.delivery.afterSend(
+    {
+      ticketKey: set.ticketKey,
+      version: set.version,
+      envelopes: set.envelopes.map(fromJournal),
+      decoys: set.decoys.map(fromJournal),
+      plaintext: { originator: set.originator },
+    },
+    app,
+  );
+}
+
+/** Sends the registration recorded in the journal again (its envelopes are already stored). */
+async function resendCreate(
+  app: App,
+  actor: Actor,
+  journal: CreateJournal & Required<Omit<CreateJournal, "set">>,
+  route: PartyInfo[],
+): Promise<CreateResult> {
+  const key = deriveTicketKey(journal.id, journal.secret);
+  actor.registry.nameTicket(key, journal.id);
+  let txHash: string | undefined;
+  let block = 0;
+  try {
+    const receipt = await actor.registry.send(() =>
+      actor.registry.contract.createTicket(
+        key,
+        journal.tradeCommitment,
+        journal.envelopeCommitment,
+        journal.route,
+      ),
+    );
+    txHash = receipt.hash;
+    block = receipt.blockNumber;
+  } catch (error) {
+    if (error instanceof ChainError) throw retryHint(error, journal.id);
+    const landed =
+      error instanceof ContractError && error.errorName === "SettlementRegistryTicketExists";
+    if (!landed) throw error;
+  }
+  await deliverJournaled(app, journal);
+  await unlink(journalPath(actor, journal.id)).catch(() => undefined);
+  await rememberTicket(app, actor, { key, id: journal.id, role: "originator", block });
+  return {
+    id: journal.id,
+    ticketKey: key,
+    version: 1,
+    notified: route,
+    txHash,
+    alreadyRegistered: txHash === undefined,
+  };
+}
