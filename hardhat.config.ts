@@ -59,6 +59,13 @@ export default defineConfig({
   },
   typechain: { outDir: "typechain-types" },
   networks: {
+    // The in-process chain of the tasks, tests and demo, priced like a free-gas Besu chain: a
+    // one-time route address holds no ether and sends its approval at gas price 0.
+    default: {
+      type: "edr-simulated",
+      chainType: "l1",
+      initialBaseFeePerGas: 0,
+    },
     hardhatMainnet: { type: "edr-simulated", chainType: "l1", hardfork: "london" },
     // Hyperledger Besu, QBFT, `--min-gas-price=0` and `zeroBaseFee`: EVM london unless SR_BESU_HARDFORK.
     besu: privateChain("SR_BESU", { freeGas: true }),

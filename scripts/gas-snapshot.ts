@@ -78,17 +78,19 @@ const section = [
     "the calldata (16 per non-zero byte, 4 per zero byte), the storage writes the operation " +
     "cannot avoid (22,100 per cold zero-to-non-zero SSTORE, 5,000 per cold non-zero-to-non-zero " +
     "SSTORE) and the events it emits (375 + 375 per topic + 8 per data byte). The gap is " +
-    "execution: membership checks (one cold party slot each), route validation, ABI decoding.",
+    "execution: the originator's membership check (one cold party slot), route validation and " +
+    "the route commitment hash, ABI decoding. Approvals and returns are sent by one-time " +
+    "addresses and check no membership.",
   "",
   "| operation | gas | target | calldata | storage | events | floor | gap |",
   "|---|---:|---:|---:|---:|---:|---:|---:|",
   ...OPERATIONS.map((op) => row(op, measured[op])),
   "",
   `Floor of \`createTicket\` on a 3-party route: 21,000 intrinsic + ${fmt(create3.calldata)} ` +
-    `calldata + ${fmt(create3.storage)} (cold SSTOREs of the 3 ticket slots) + ` +
-    `${fmt(create3.logs)} (TicketCreated and three TicketRouted) = ${fmt(create3.total)}. ` +
-    "Each further route party adds 32 bytes of calldata, a cold read of its party record " +
-    "(2,100) and one TicketRouted event (1,756).",
+    `calldata + ${fmt(create3.storage)} (cold SSTOREs of the 2 ticket slots) + ` +
+    `${fmt(create3.logs)} (TicketCreated with route and announcement) = ${fmt(create3.total)}. ` +
+    "Each further route party adds 32 bytes of calldata, 32 bytes of event data (256) and one " +
+    "word to the route commitment's hash; no storage.",
   "",
   "Storage counted in each floor:",
   "",

@@ -60,7 +60,7 @@ export const settlementTasks = [
     })
     .setAction(() => import("./party-restore.js"))
     .build(),
-  withCommon("party:register-key", "Register or rotate your encryption key (--as the party)")
+  withCommon("party:register-key", "Register or rotate your keys (--as the party)")
     .setAction(() => import("./party-register-key.js"))
     .build(),
   withCommon("party:list", "List the consortium's parties")
@@ -147,7 +147,7 @@ export const settlementTasks = [
     .addOption(id)
     .addOption({
       name: "reason",
-      description: "Reason code, e.g. MONY, LACK, DDAT or NMAT/DDAT",
+      description: "Reason codes, comma-separated, e.g. DDAT, NMAT/DDAT or NMAT/DDAT,PEND/MONY",
       type: ArgumentType.STRING,
       defaultValue: "",
     })
@@ -159,7 +159,10 @@ export const settlementTasks = [
     })
     .setAction(() => import("./ticket-reject.js"))
     .build(),
-  withCommon("ticket:amend", "Resubmit a returned ticket with corrected details (originator)")
+  withCommon(
+    "ticket:amend",
+    "Resubmit an open or returned ticket with corrected details (originator)",
+  )
     .addOption(id)
     .addOption({
       name: "file",
@@ -168,6 +171,19 @@ export const settlementTasks = [
       defaultValue: "",
     })
     .setAction(() => import("./ticket-amend.js"))
+    .build(),
+  withCommon(
+    "ticket:reroute",
+    "Give an open or returned ticket a new approval route, e.g. around a suspended party (originator)",
+  )
+    .addOption(id)
+    .addOption({
+      name: "route",
+      description: "The new approvers in order, comma-separated names or addresses",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .setAction(() => import("./ticket-reroute.js"))
     .build(),
   withCommon("ticket:cancel", "Cancel an open or returned ticket (originator)")
     .addOption(id)

@@ -6,14 +6,19 @@ export default roleTask(async (args: CommonArgs, open) => {
   const { app, out, actor } = await open();
   const { key, txHash } = await registerKey(app, actor);
   const verb = key.version === 1 ? "registered" : "rotated to";
-  out.ok(`${actor.party.name} ${verb} encryption key version ${key.version}: ${key.publicKey}`);
+  out.ok(`${actor.party.name} ${verb} key version ${key.version}`);
+  out.line(`  viewing/encryption key (x25519): ${key.publicKey}`);
+  out.line(`  spending key (secp256k1):        ${key.spendingPublicKey}`);
   if (key.version > 1) {
-    out.line("  tickets sealed under earlier versions stay readable: the old keys are re-derived");
+    out.line(
+      "  tickets routed to earlier versions stay readable and actionable: the old keys are re-derived",
+    );
   }
   const result = {
     party: actor.party.address,
     keyVersion: key.version,
     publicKey: key.publicKey,
+    spendingKey: key.spendingPublicKey,
     txHash,
   };
   out.result(result);

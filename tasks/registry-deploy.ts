@@ -23,6 +23,11 @@ export default plainTask(async (args: CommonArgs & { deploymentId: string }, out
     deploymentId: args.deploymentId === "" ? undefined : args.deploymentId,
   });
   rememberDeployment(networkName, BigInt(deployed.chainId), deployed.address);
+  if (deployed.staleRecord !== undefined) {
+    out.line(
+      `  the earlier record named ${deployed.staleRecord.address}, which holds no code (the chain was reset): moved to ${deployed.staleRecord.movedTo}`,
+    );
+  }
   out.ok(
     `SettlementRegistry deployed at ${deployed.address} on chain ${deployed.chainId} (network ${networkName})`,
   );

@@ -4,10 +4,10 @@
  * Any front end builds one: the Hardhat tasks through `./hardhat.js`, a web server or a plain
  * Node script directly with `createApp`.
  */
-import { mkdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { chmod, mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 
-import type { Provider, Signer } from "ethers";
+import { Wallet, type Overrides, type Provider, type Signer } from "ethers";
 
 import { ConfigError, InputError, PartyError } from "../errors.js";
 import { RegistryClient, type PartyInfo } from "../chain/registry.js";
@@ -41,6 +41,16 @@ export interface AppParts {
   signers: readonly Signer[] | SignerLookup;
   /** The default admin when `signers` is a lookup. */
   defaultSigner?: () => Promise<Signer>;
+  /**
+   * A signer for a one-time route address's private key (default: an ethers Wallet on
+   * `provider`). Node networks pass their failover provider's signer.
+   */
+  oneTimeSigner?: (privateKey: string) => Signer;
+  /**
+   * Transaction fields of one-time addresses (default: a legacy transaction at gas price 0, as a
+   * free-gas chain takes from an address that holds no ether).
+   */
+  oneTimeOverrides?: Overrides;
   /** The envelope store (default: a folder store under `<dataDir>/store`). */
   store?: EnvelopeStore;
   config: AppConfig;
@@ -63,6 +73,9 @@ export interface App {
   signerFor(address: string, name?: string): Promise<Signer>;
   /** The default admin (the first account). */
   defaultSigner(): Promise<Signer>;
+  /** A signer for the private key of a one-time route address. */
+  oneTimeSigner(privateKey: string): Signer;
+  oneTimeOverrides: Overrides;
 }
 
 /** A party acting through its own signer, with its encryption key ring. */
@@ -72,8 +85,14 @@ export interface Actor {
   registry: RegistryClient;
   /** Every key version up to the current one; empty before the party registers a key. */
   keys: EncryptionKeyPair[];
-  /** Folder for this party's own state (inbox cache, watch cursor, create journal). */
+  /** Folder for this party's own state (index, watch cursor, create journal): 0700. */
   stateDir: string;
+}
+
+/** Creates `dir` (and its parents) readable by its owner only: it holds secrets. */
+export async function privateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
 }
 
 function signerSource(
@@ -109,7 +128,7 @@ function signerSource(
 export async function createApp(parts: AppParts): Promise<App> {
   const { provider, config } = parts;
   const dataDir = resolve(config.dataDir);
-  await mkdir(dataDir, { recursive: true });
+  await privateDir(dataDir);
   const chainId = (await provider.getNetwork()).chainId;
   const networkName = config.networkName ?? `chain-${chainId}`;
   const registry = new RegistryClient(config.registry, provider);
@@ -125,6 +144,8 @@ export async function createApp(parts: AppParts): Promise<App> {
         : new Delivery({ registry, chainId, dataDir, timeoutMs: config.deliveryTimeoutMs }),
     dataDir,
     warn: parts.warn ?? (() => undefined),
+    oneTimeSigner: parts.oneTimeSigner ?? ((key) => new Wallet(key, provider)),
+    oneTimeOverrides: parts.oneTimeOverrides ?? { type: 0, gasPrice: 0n },
     ...signerSource(parts, networkName),
   };
 }
@@ -174,7 +195,8 @@ export async function actAs(
     `${app.chainId}-${app.registry.address.slice(2, 10).toLowerCase()}`,
     party.address.toLowerCase(),
   );
-  await mkdir(stateDir, { recursive: true });
+  for (const dir of [join(app.dataDir, "parties"), dirname(stateDir), stateDir])
+    await privateDir(dir);
   return { party, signer, registry: app.registry.connect(signer), keys, stateDir };
 }
 

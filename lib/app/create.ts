@@ -4,15 +4,20 @@
  * finds out whether the ticket landed and never registers it twice.
  */
 import { join } from "node:path";
-import { mkdir, unlink } from "node:fs/promises";
+import { unlink } from "node:fs/promises";
 
-import { ChainError, ContractError, InputError } from "../errors.js";
+import { ChainError, ContractError, InputError, PartyError } from "../errors.js";
 import type { PartyInfo } from "../chain/registry.js";
-import { newTicketSecret, normalizeTicketId, ticketKey as deriveTicketKey } from "../ticket/id.js";
+import {
+  newTicketSecret,
+  normalizeTicketId,
+  ticketKey as deriveTicketKey,
+  ticketRef,
+} from "../ticket/id.js";
 import { sealTicket, type SealedTicket } from "../ticket/seal.js";
 import type { Trade } from "../ticket/schema.js";
 import type { RecipientRole } from "../ticket/route.js";
-import type { Actor, App } from "./context.js";
+import { privateDir, type Actor, type App } from "./context.js";
 import { keyOfTicket, rememberTicket, sameAddress } from "./inbox.js";
 import {
   hasEnvelopes,
@@ -20,8 +25,10 @@ import {
   requireKey,
   resolveRoute,
   routeParties,
+  stealthRouteFor,
   storeThenSend,
 } from "./sealing.js";
+import type { StealthRoute } from "../crypto/stealth.js";
 import { readJson, writeJson } from "./state.js";
 
 export interface CreateInput {
@@ -53,7 +60,10 @@ interface CreateJournal {
   secret: string;
   tradeCommitment?: string;
   envelopeCommitment?: string;
+  /** The route's parties (directory addresses), in order. */
   route?: string[];
+  /** The one-time route and announcement sent with the create. */
+  stealth?: StealthRoute;
   /** The sealed set with its proofs, to deliver to the recipients' stores after a resend. */
   set?: JournalSet;
 }
@@ -102,9 +112,10 @@ export async function createTicket(
     const journal = await readJson<CreateJournal | undefined>(journalPath(actor, id), undefined);
     secret = journal?.secret;
     if (secret !== undefined) {
-      const key = deriveTicketKey(id, secret);
+      const key = deriveTicketKey(id, secret, actor.party.address);
       const onChain = await app.registry.ticket(key);
       if (onChain.status !== "none") {
+        requireOwnRecord(onChain.originator, actor, id);
         if (journal !== undefined) await deliverJournaled(app, journal);
         await unlink(journalPath(actor, id)).catch(() => undefined);
         await rememberTicket(app, actor, { key, id, role: "originator", block: 0 });
@@ -123,12 +134,7 @@ export async function createTicket(
             hint: `rerun with --route ${journal.route?.join(",")}, or omit --id for a new ticket`,
           });
         }
-        return resendCreate(
-          app,
-          actor,
-          journal as CreateJournal & Required<Omit<CreateJournal, "set">>,
-          route,
-        );
+        return resendCreate(app, actor, journal as ResendableJournal, route);
       }
       // The earlier attempt stored nothing complete and sent nothing: clear it, seal again.
       for (const version of await app.store.versions(id)) {
@@ -139,17 +145,13 @@ export async function createTicket(
       // An earlier attempt of this originator landed and cleared its journal: nothing to send.
       const key = await keyOfTicket(app, actor, id);
       const onChain = key === undefined ? undefined : await app.registry.ticket(key);
-      if (
-        key !== undefined &&
-        onChain !== undefined &&
-        onChain.status !== "none" &&
-        sameAddress(onChain.originator, actor.party.address)
-      ) {
+      if (key !== undefined && onChain !== undefined && onChain.status !== "none") {
+        requireOwnRecord(onChain.originator, actor, id);
         return {
           id,
           ticketKey: key,
           version: onChain.version,
-          notified: await Promise.all(onChain.route.map((a) => app.registry.party(a))),
+          notified: route,
           alreadyRegistered: true,
         };
       }
@@ -160,19 +162,22 @@ export async function createTicket(
   }
 
   // sealTicket draws a fresh ID and secret unless both are given.
+  const { stealth, slots } = stealthRouteFor(route);
   const ticket = sealTicket({
     ...(id === undefined ? {} : { id, secret: secret ?? newTicketSecret() }),
     trade: input.trade,
     originator: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
     route: routeParties(route),
+    slots,
   });
-  await mkdir(join(actor.stateDir, "creating"), { recursive: true });
+  await privateDir(join(actor.stateDir, "creating"));
   await writeJson(journalPath(actor, ticket.id), {
     id: ticket.id,
     secret: ticket.secret,
     tradeCommitment: ticket.tradeCommitment,
     envelopeCommitment: ticket.envelopeCommitment,
     route: route.map((p) => p.address),
+    stealth,
     set: {
       ticketKey: ticket.ticketKey,
       version: ticket.version,
@@ -185,10 +190,12 @@ export async function createTicket(
   const receipt = await storeThenSend(app, ticket, () =>
     actor.registry.send(() =>
       actor.registry.contract.createTicket(
-        ticket.ticketKey,
+        ticket.ref,
         ticket.tradeCommitment,
         ticket.envelopeCommitment,
-        route.map((p) => p.address),
+        stealth.route,
+        stealth.ephemeralKey,
+        stealth.viewTags,
       ),
     ),
   ).catch(async (error) => {
@@ -213,6 +220,20 @@ export async function createTicket(
     txHash: receipt.hash,
     alreadyRegistered: false,
   };
+}
+
+/**
+ * A record found under this ID's key must be the actor's own. The registry files a create under
+ * `keccak256(abi.encode(sender, ref))`, so a member that copied a pending create holds a record
+ * of its own, under another key, and can never appear here; if it does, say so plainly rather
+ * than report a success.
+ */
+function requireOwnRecord(originator: string, actor: Actor, id: string): void {
+  if (!sameAddress(originator, actor.party.address)) {
+    throw new PartyError(`ticket ${id} is registered by ${originator}, not by you`, {
+      hint: "do not reuse this ID: omit --id to create the ticket under a new one",
+    });
+  }
 }
 
 /** A chain failure whose outcome is unknown: say how to find out safely. */
@@ -243,24 +264,28 @@ async function deliverJournaled(app: App, journal: CreateJournal): Promise<void>
   );
 }
 
+type ResendableJournal = CreateJournal & Required<Omit<CreateJournal, "set">>;
+
 /** Sends the registration recorded in the journal again (its envelopes are already stored). */
 async function resendCreate(
   app: App,
   actor: Actor,
-  journal: CreateJournal & Required<Omit<CreateJournal, "set">>,
+  journal: ResendableJournal,
   route: PartyInfo[],
 ): Promise<CreateResult> {
-  const key = deriveTicketKey(journal.id, journal.secret);
+  const key = deriveTicketKey(journal.id, journal.secret, actor.party.address);
   actor.registry.nameTicket(key, journal.id);
   let txHash: string | undefined;
   let block = 0;
   try {
     const receipt = await actor.registry.send(() =>
       actor.registry.contract.createTicket(
-        key,
+        ticketRef(journal.id, journal.secret),
         journal.tradeCommitment,
         journal.envelopeCommitment,
-        journal.route,
+        journal.stealth.route,
+        journal.stealth.ephemeralKey,
+        journal.stealth.viewTags,
       ),
     );
     txHash = receipt.hash;

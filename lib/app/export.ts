@@ -4,7 +4,7 @@
  * narrative the reading party can decrypt. A version still open, or cancelled, has no advice yet.
  */
 import { buildSese024, type AdviceReason, type StatusAdvice } from "../iso20022/sese024.js";
-import { isoReason } from "../reasons.js";
+import { isoReason, proprietaryReason } from "../reasons.js";
 import type { Actor, App } from "./context.js";
 import { showTicket, type TicketView } from "./tickets.js";
 
@@ -27,10 +27,15 @@ export type VersionAdvice =
 
 type Entry = TicketView["history"][number];
 
-/** The reasons of a return, as the registry recorded them. */
+/** The reasons of a return, as its sealed envelope holds them (none if the reader cannot open it). */
 function reasonsOf(entry: Extract<Entry, { kind: "returned" }>): AdviceReason[] {
-  const reason = isoReason(entry.qualifier, entry.reason);
-  return [{ qualifier: reason.qualifier, code: reason.code }];
+  return (entry.reasons ?? []).map((r) => {
+    const reason =
+      r.scheme === undefined
+        ? isoReason(r.qualifier, r.code)
+        : proprietaryReason(r.qualifier, r.scheme, r.code);
+    return { qualifier: reason.qualifier, code: reason.code, scheme: reason.scheme };
+  });
 }
 
 /** The status advice of every version of `view`, oldest first. */

@@ -52,6 +52,7 @@ interface Chain {
   signers?: Signer[];
   signerFor?(address: string, name?: string): Promise<Signer>;
   defaultSigner?(): Promise<Signer>;
+  oneTimeSigner?(privateKey: string): Signer;
 }
 
 async function simulatedChain(hre: HardhatRuntimeEnvironment): Promise<Chain> {
@@ -68,6 +69,7 @@ async function httpChain(hre: HardhatRuntimeEnvironment, networkName: string): P
   return {
     provider,
     defaultSigner: adminSigner,
+    oneTimeSigner: (privateKey) => provider.signer(privateKey),
     async signerFor(address, name) {
       const candidates =
         name === undefined || name === "" ? [] : [partyKeyVariable(networkName, name)];
@@ -128,6 +130,9 @@ export async function openApp(
     provider,
     signers: chain.signers ?? chain.signerFor!,
     defaultSigner: chain.defaultSigner,
+    oneTimeSigner: chain.oneTimeSigner,
+    // Node networks sign through the failover provider, which prices by the network's config.
+    oneTimeOverrides: config.type === "http" ? {} : undefined,
     config: { registry: address, dataDir, networkName },
     warn: options.warn,
   });

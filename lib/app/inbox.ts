@@ -1,64 +1,117 @@
 /**
- * A party's inbox: the tickets that concern it, found from its own notifications on the chain,
- * and the mapping from each on-chain ticket key to the ticket ID, learnt by decrypting the
- * party's own envelope (the ID is never on the chain). Cached in the party's state folder and
- * brought up to date incrementally.
+ * A party's own ticket index: the tickets that concern it and, for each, the ticket ID (learnt
+ * by decrypting its own envelope: the ID is never on the chain), its slot in each version's
+ * one-time route, and the slot tables it has read. Kept in the party's state folder (0600 file,
+ * 0700 folder) and brought up to date from a cursor:
+ *
+ * - tickets it created: `TicketCreated` logs with its address as the indexed originator;
+ * - tickets routed to it: every `TicketCreated` / `TicketRevised` announcement, scanned with its
+ *   viewing keys (`StealthScanner`: one x25519 per announcement and key version, a full
+ *   derivation only on a view-tag match).
+ *
+ * A match is accepted only once the envelope opens under the record's key: the envelope binds
+ * the ticket key to the originator that sealed it, so a copied create (which repeats the
+ * announcement under the copier's key) never yields a ticket.
  */
 import { join } from "node:path";
 
 import { getAddress } from "ethers";
 
+import { announcements, createdBy } from "../chain/events.js";
+import { StealthScanner, type StealthMatch } from "../crypto/stealth.js";
 import { locateTicket } from "../ticket/open.js";
-import type { Actor, App } from "./context.js";
-import { notificationsFor } from "../chain/events.js";
+import type { RouteSlot } from "../ticket/seal.js";
 import type { PartyRole } from "../ticket/route.js";
+import type { Actor, App } from "./context.js";
 import { readJson, writeJson } from "./state.js";
+
+/** The actor's place on one version's route. */
+export interface MySlot {
+  slot: number;
+  keyVersion: number;
+  /** The one-time address of that slot. */
+  address: string;
+}
 
 export interface InboxEntry {
   key: string;
   /** The ticket ID, once the party's envelope was found; undefined until then. */
   id?: string;
   role: PartyRole;
-  step?: number;
   block: number;
+  /** Where the actor stands, by version (route parties only). */
+  mine?: Record<number, MySlot>;
+  /** Slot tables read from opened envelopes, by version. */
+  slots?: Record<number, RouteSlot[]>;
 }
 
-interface InboxFile {
+interface IndexFile {
   registry: string;
-  /** Last block whose notifications are in `tickets`. */
+  /** Last block whose announcements are in `tickets`. */
   scannedTo: number;
   tickets: Record<string, InboxEntry>;
 }
 
-const inboxPath = (actor: Actor) => join(actor.stateDir, "inbox.json");
+/** Blocks per log query of a sync. */
+const PAGE = 10_000;
 
-export async function loadInbox(app: App, actor: Actor): Promise<InboxFile> {
-  const empty: InboxFile = { registry: app.registry.address, scannedTo: -1, tickets: {} };
-  const file = await readJson<InboxFile>(inboxPath(actor), empty);
-  // A cache from another deployment (e.g. a restarted development chain) is discarded.
+const indexPath = (actor: Actor) => join(actor.stateDir, "index.json");
+
+export async function loadInbox(app: App, actor: Actor): Promise<IndexFile> {
+  const empty: IndexFile = { registry: app.registry.address, scannedTo: -1, tickets: {} };
+  const file = await readJson<IndexFile>(indexPath(actor), empty);
+  // An index of another deployment (e.g. a restarted development chain) is discarded.
   return file.registry === app.registry.address ? file : empty;
 }
 
+/** The actor's scanner: every key version, newest first (most tickets use the current one). */
+export function scannerOf(actor: Actor): StealthScanner | undefined {
+  if (actor.keys.length === 0) return undefined;
+  return new StealthScanner(
+    [...actor.keys].reverse().map((k) => ({
+      version: k.version,
+      viewingPrivateKey: k.privateKey,
+      spendingPublicKey: k.spendingPublicKey,
+    })),
+  );
+}
+
+/** The actor's slot in one announcement, with its signing tweak, or undefined. */
+export function mySlotIn(
+  actor: Actor,
+  announcement: { route: readonly string[]; ephemeralKey: string; viewTags: string },
+): StealthMatch | undefined {
+  return scannerOf(actor)?.scan([announcement])[0];
+}
+
 /**
- * Brings the inbox up to date: new notifications since the last scan, then the ID of every
- * ticket whose ID is still unknown (its envelope may have arrived in the store since).
+ * Brings the index up to date: new creates and announcements since the cursor, then the ID of
+ * every ticket whose ID is still unknown (its envelope may have arrived in the store since).
  */
 export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
   const inbox = await loadInbox(app, actor);
   const provider = app.registry.contract.runner!.provider!;
   const head = await app.registry.read(() => provider.getBlockNumber());
-  if (head > inbox.scannedTo) {
-    const fresh = await notificationsFor(
-      app.registry,
-      actor.party.address,
-      inbox.scannedTo + 1,
-      head,
-    );
-    for (const n of fresh) {
-      inbox.tickets[n.key] ??= { key: n.key, role: n.role, step: n.step, block: n.block };
+  const scanner = scannerOf(actor);
+  for (let from = inbox.scannedTo + 1; from <= head; from += PAGE) {
+    const to = Math.min(head, from + PAGE - 1);
+    for (const c of await createdBy(app.registry, actor.party.address, from, to)) {
+      inbox.tickets[c.key] ??= { key: c.key, role: "originator", block: c.block };
+      inbox.tickets[c.key].role = "originator";
     }
-    inbox.scannedTo = head;
+    if (scanner === undefined) continue;
+    const logs = await announcements(app.registry, from, to);
+    scanner.scan(logs).forEach((match, i) => {
+      if (match === undefined) return;
+      const log = logs[i];
+      const entry = (inbox.tickets[log.key] ??= { key: log.key, role: "route", block: log.block });
+      entry.mine = {
+        ...entry.mine,
+        [log.version]: { slot: match.slot, keyVersion: match.keyVersion, address: match.address },
+      };
+    });
   }
+  inbox.scannedTo = Math.max(inbox.scannedTo, head);
   const me = { address: actor.party.address, keys: actor.keys };
   const unknown = Object.values(inbox.tickets).filter(
     (e) => e.id === undefined && actor.keys.length > 0,
@@ -67,33 +120,62 @@ export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
   for (let i = 0; i < unknown.length; i += 16) {
     await Promise.all(
       unknown.slice(i, i + 16).map(async (entry) => {
-        const ticket = await app.registry.ticket(entry.key);
-        // The ID is the same in every version; the newest version's envelope is kept longest.
-        for (let version = ticket.version; version >= 1 && entry.id === undefined; version--) {
-          const found = await locateTicket({
-            store: app.store,
-            ticketKey: entry.key,
-            version,
-            me,
-            originatorPublicKeys: await app.registry.publicKeys(ticket.originator),
-          });
-          if (found !== undefined) entry.id = found.id;
+        try {
+          const ticket = await app.registry.ticket(entry.key);
+          const senderKeys = await app.registry.publicKeys(ticket.originator);
+          // The ID is the same in every version; the newest version's envelope is kept longest.
+          for (let version = ticket.version; version >= 1 && entry.id === undefined; version--) {
+            const found = await locateTicket({
+              store: app.store,
+              ticketKey: entry.key,
+              version,
+              me,
+              originatorPublicKeys: senderKeys,
+            });
+            if (found !== undefined) entry.id = found.id;
+          }
+        } catch (error) {
+          // One unreadable ticket (a bad key, a damaged envelope) must not stop the others.
+          app.warn(
+            `ticket ${entry.key.slice(0, 10)}…: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+          );
         }
       }),
     );
   }
-  await writeJson(inboxPath(actor), inbox);
+  await writeJson(indexPath(actor), inbox);
   return Object.values(inbox.tickets).sort((a, b) => a.block - b.block);
 }
 
-/** Records a ticket the actor just created, so it needs no lookup later. */
-export async function rememberTicket(app: App, actor: Actor, entry: InboxEntry): Promise<void> {
+/** Records (or completes) an index entry of the actor. */
+export async function rememberTicket(
+  app: App,
+  actor: Actor,
+  entry: Partial<InboxEntry> & { key: string },
+): Promise<void> {
   const inbox = await loadInbox(app, actor);
-  inbox.tickets[entry.key] = { ...inbox.tickets[entry.key], ...entry };
-  await writeJson(inboxPath(actor), inbox);
+  const key = entry.key.toLowerCase();
+  const held = inbox.tickets[key];
+  inbox.tickets[key] = {
+    ...(held ?? { role: "route" as const, block: 0 }),
+    ...entry,
+    key,
+    mine: { ...held?.mine, ...entry.mine },
+    slots: { ...held?.slots, ...entry.slots },
+  };
+  await writeJson(indexPath(actor), inbox);
 }
 
-/** The on-chain key of ticket `id` if it is in the actor's inbox (after a sync). */
+/** The index entry of a ticket key, if any. */
+export async function indexEntry(
+  app: App,
+  actor: Actor,
+  key: string,
+): Promise<InboxEntry | undefined> {
+  return (await loadInbox(app, actor)).tickets[key.toLowerCase()];
+}
+
+/** The on-chain key of ticket `id` if it is in the actor's index (after a sync). */
 export async function keyOfTicket(app: App, actor: Actor, id: string): Promise<string | undefined> {
   const find = (entries: InboxEntry[]) => entries.find((e) => e.id === id)?.key;
   const cached = find(Object.values((await loadInbox(app, actor)).tickets));

@@ -45,7 +45,10 @@ export async function setSuspended(
   return { party: await app.registry.party(target.address), txHash: receipt.hash };
 }
 
-/** Registers the actor's next encryption key version (the first one, or a rotation). */
+/**
+ * Registers the actor's next key version (the first one, or a rotation): its x25519 key and its
+ * secp256k1 spending key. Older versions stay derivable: tickets routed to them stay actionable.
+ */
 export async function registerKey(
   app: App,
   actor: Actor,
@@ -53,7 +56,7 @@ export async function registerKey(
   const version = actor.party.keyVersion + 1;
   const key = await deriveEncryptionKey(actor.signer, app.chainId, app.registry.address, version);
   const receipt = await actor.registry.send(() =>
-    actor.registry.contract.registerEncryptionKey(key.publicKey),
+    actor.registry.contract.registerKeys(key.publicKey, key.spendingPublicKey),
   );
   app.registry.refreshParties();
   actor.party = await app.registry.party(actor.party.address);

@@ -5,10 +5,12 @@
  */
 import { ChainError, InputError, PartyError, StoreConflictError } from "../errors.js";
 import type { PartyInfo } from "../chain/registry.js";
+import { deriveStealthRoute, type StealthRoute } from "../crypto/stealth.js";
 import {
   removeSealed,
   storeSealed,
   type RouteParty,
+  type RouteSlot,
   type SealedNote,
   type SealedTicket,
 } from "../ticket/seal.js";
@@ -23,16 +25,26 @@ export function requireKey(actor: Actor): void {
   }
 }
 
-export function requireActive(party: PartyInfo, role: string): void {
+export function requireActive(party: PartyInfo, role: string, hint?: string): void {
   if (party.suspended) {
     throw new PartyError(`${party.name} (${party.address}) is suspended and cannot ${role}`, {
-      hint: "the consortium admin can restore it with party:restore",
+      hint: hint ?? "the consortium admin can restore it with party:restore",
     });
   }
 }
 
-/** The route as the registry will see it: each party admitted, active and with a key. */
-export async function resolveRoute(app: App, actor: Actor, route: string[]): Promise<PartyInfo[]> {
+/**
+ * The route as the originator's client allows it: each party admitted, not suspended and with
+ * keys. The registry sees only one-time addresses and can check none of this, so the client does,
+ * with the directory's current state (read afresh: a suspension must stop the very next ticket).
+ */
+export async function resolveRoute(
+  app: App,
+  actor: Actor,
+  route: string[],
+  suspendedHint?: string,
+): Promise<PartyInfo[]> {
+  app.registry.refreshParties();
   if (route.length === 0) {
     throw new InputError("--route is empty", {
       hint: "list the approvers in order, e.g. --route custodian-bank,securities-firm,csd",
@@ -56,7 +68,7 @@ export async function resolveRoute(app: App, actor: Actor, route: string[]): Pro
         hint: "an originator cannot approve its own ticket; remove it from the route",
       });
     }
-    requireActive(party, "be on a route");
+    requireActive(party, "receive new tickets", suspendedHint);
     if (party.keyVersion === 0) {
       throw new PartyError(
         `${party.name} has no encryption key yet, so nobody can encrypt a ticket to it`,
@@ -79,6 +91,44 @@ export async function hasEnvelopes(app: App, id: string): Promise<boolean> {
     if ((await app.store.list(id, version)).length > 0) return true;
   }
   return false;
+}
+
+/** A fresh one-time route for `parties` (their current keys) and its slot table. */
+export function stealthRouteFor(parties: readonly PartyInfo[]): {
+  stealth: StealthRoute;
+  slots: RouteSlot[];
+} {
+  const metas = parties.map((p) => ({ viewingKey: p.encryptionKey, spendingKey: p.spendingKey }));
+  let stealth: StealthRoute;
+  try {
+    stealth = deriveStealthRoute(metas);
+  } catch (cause) {
+    // One bad key fails this ticket only, naming its holder (the registry refuses low-order and
+    // off-curve keys, so this takes a key the contract's checks missed).
+    const culprit = parties.find((_, i) => {
+      try {
+        deriveStealthRoute([metas[i]]);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    throw new PartyError(
+      `${culprit?.name ?? "a route party"} has registered keys that cannot be used`,
+      {
+        details: cause instanceof Error ? cause.message : String(cause),
+        hint: `${culprit?.name ?? "that party"} must rotate its keys with party:register-key; leave it off the route until then`,
+        cause,
+      },
+    );
+  }
+  const slots = parties.map((p, i) => ({
+    party: p.address,
+    name: p.name,
+    keyVersion: p.keyVersion,
+    address: stealth.route[i],
+  }));
+  return { stealth, slots };
 }
 
 export const routeParties = (parties: PartyInfo[]): RouteParty[] =>

@@ -1,6 +1,8 @@
 /**
- * A party's small local state (inbox cache, watch cursor): JSON files written atomically
- * (temp file, fsync, rename) so that a crash leaves either the old or the new content.
+ * A party's small local state (ticket index, watch cursor, create journal): JSON files written
+ * atomically (temp file, fsync, rename) so that a crash leaves either the old or the new content,
+ * and readable by their owner only (0600): the index maps ticket IDs to their on-chain keys and
+ * the journal holds a ticket's secret.
  */
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
@@ -27,7 +29,7 @@ export async function readJson<T>(path: string, fallback: T): Promise<T> {
 
 export async function writeJson(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  const handle = await open(tmp, "wx");
+  const handle = await open(tmp, "wx", 0o600);
   try {
     await handle.writeFile(JSON.stringify(value, null, 2) + "\n");
     await handle.sync();

@@ -1,20 +1,43 @@
 /**
- * Ticket use cases after the create, for each role: show, approve, reject, amend, cancel.
- * (Creating a ticket, and retrying it, is in ./create.ts.)
+ * Ticket use cases after the create, for each role: show, approve, reject, revise (amend and
+ * re-route), cancel. (Creating a ticket, and retrying it, is in ./create.ts.)
+ *
+ * Every decision opens and verifies the ticket's current version first and names that version in
+ * the transaction: an approval never lands on a version its approver did not read. Approvals and
+ * returns are sent from the one-time address of the actor's slot, so the chain never says which
+ * party decided; the slot table inside the envelopes says it to the ticket's own parties.
  */
-import { ChainError, InputError, NotAPartyError, PartyError, SettlementError } from "../errors.js";
+import type { Overrides, Signer } from "ethers";
+
+import {
+  ContractError,
+  InputError,
+  NotAPartyError,
+  PartyError,
+  SettlementError,
+  TamperError,
+} from "../errors.js";
 import type { OnChainTicket, PartyInfo } from "../chain/registry.js";
-import { commitmentsByVersion, ticketHistory } from "../chain/events.js";
+import { commitmentsByVersion, ticketHistory, type VersionRecord } from "../chain/events.js";
+import { stealthPrivateKey, type StealthMatch } from "../crypto/stealth.js";
 import { normalizeTicketId } from "../ticket/id.js";
 import { openNote, openTicket, type OpenedNote, type OpenedTicket } from "../ticket/open.js";
-import { sealNote, sealTicket } from "../ticket/seal.js";
+import { sealNote, sealTicket, type RouteSlot } from "../ticket/seal.js";
 import type { Trade } from "../ticket/schema.js";
 import { envelopeRecipients, type RecipientRole } from "../ticket/route.js";
-import { parseReason, type Reason } from "../reasons.js";
+import { formatReason, parseReasons, type Reason } from "../reasons.js";
 import type { Actor, App } from "./context.js";
-import { describeEntry, type HistoryEntry } from "./history.js";
-import { keyOfTicket, sameAddress } from "./inbox.js";
-import { hasEnvelopes, requireKey, routeParties, storeThenSend } from "./sealing.js";
+import { withReasons, type HistoryEntry } from "./history.js";
+import { indexEntry, keyOfTicket, mySlotIn, rememberTicket, sameAddress } from "./inbox.js";
+import {
+  hasEnvelopes,
+  requireActive,
+  requireKey,
+  resolveRoute,
+  routeParties,
+  stealthRouteFor,
+  storeThenSend,
+} from "./sealing.js";
 
 export interface StepView {
   step: number;
@@ -61,58 +84,114 @@ export async function locateForActor(
   throw new NotAPartyError("not a party to this ticket");
 }
 
-async function openCurrent(
+/**
+ * Opens one version and checks its slot table against the version's on-chain route: the
+ * originator's envelope names, for each one-time address, the party behind it.
+ */
+async function openVersion(
   app: App,
   actor: Actor,
   id: string,
   key: string,
-  onChain: OnChainTicket,
-): Promise<OpenedTicket> {
-  return openTicket({
+  originator: string,
+  record: VersionRecord,
+): Promise<OpenedTicket & { slots: RouteSlot[] }> {
+  const opened = await openTicket({
     store: app.store,
     id,
     ticketKey: key,
-    version: onChain.version,
+    version: record.version,
     me: { address: actor.party.address, keys: actor.keys },
-    senderPublicKeys: await app.registry.publicKeys(onChain.originator),
-    originator: onChain.originator,
+    senderPublicKeys: await app.registry.publicKeys(originator),
+    originator,
     expected: {
-      tradeCommitment: onChain.tradeCommitment,
-      envelopeCommitment: onChain.envelopeCommitment,
-      originator: onChain.originator,
-      route: onChain.route,
+      tradeCommitment: record.tradeCommitment,
+      envelopeCommitment: record.envelopeCommitment,
+      originator,
     },
   });
+  const slots = opened.slots ?? [];
+  const matches =
+    slots.length === record.route.length &&
+    slots.every(
+      (s, i) =>
+        sameAddress(s.address, record.route[i]) && sameAddress(s.party, opened.route[i] ?? s.party),
+    );
+  if (!matches) {
+    throw new TamperError(
+      `ticket ${id} v${record.version}: its slot table does not match the on-chain route`,
+      {
+        hint: "the originator sealed another route than it registered; ask it to re-route the ticket",
+      },
+    );
+  }
+  await rememberTicket(app, actor, { key, id, slots: { [record.version]: slots } });
+  return { ...opened, slots };
+}
+
+const current = (t: OnChainTicket): VersionRecord => ({
+  version: t.version,
+  tradeCommitment: t.tradeCommitment,
+  envelopeCommitment: t.envelopeCommitment,
+  route: t.route,
+  ephemeralKey: t.ephemeralKey,
+  viewTags: t.viewTags,
+});
+
+/** The party behind a one-time address of a version, if that version's slot table is known. */
+function slotParty(slots: RouteSlot[] | undefined, address: string): RouteSlot | undefined {
+  return slots?.find((s) => sameAddress(s.address, address));
 }
 
 export async function showTicket(app: App, actor: Actor, idInput: string): Promise<TicketView> {
   requireKey(actor);
   const { id, key } = await locateForActor(app, actor, idInput);
   const onChain = await app.registry.ticket(key);
-  const opened = await openCurrent(app, actor, id, key, onChain);
+  const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
   const history = await ticketHistory(app.registry, key);
-  const registered = commitmentsByVersion(history).get(onChain.version);
-  if (registered !== undefined && registered.tradeCommitment !== onChain.tradeCommitment) {
-    throw new ChainError(`the chain's history of ${id} disagrees with its state`, {
-      hint: "the node may be out of sync; try another endpoint",
-    });
+
+  // The slot table of every version in the history (older ones from their own envelopes).
+  const records = commitmentsByVersion(history);
+  const slotsOf = new Map<number, RouteSlot[]>([[onChain.version, opened.slots]]);
+  const known = (await indexEntry(app, actor, key))?.slots ?? {};
+  for (const [version, record] of records) {
+    if (slotsOf.has(version)) continue;
+    const cached = known[version];
+    if (cached !== undefined) slotsOf.set(version, cached);
+    else {
+      const older = await openVersion(app, actor, id, key, onChain.originator, record).catch(
+        () => undefined,
+      );
+      if (older !== undefined) slotsOf.set(version, older.slots);
+    }
   }
 
   const enriched: TicketView["history"] = [];
-  for (const entry of history.map(describeEntry)) {
-    const by = "by" in entry ? (await app.registry.party(entry.by)).name : undefined;
+  for (const entry of history) {
+    let byName: string | undefined;
+    let shown: HistoryEntry = entry;
     let note: string | undefined;
-    if (entry.kind === "returned" && !/^0x0+$/.test(entry.narrativeCommitment)) {
-      note = await readNote(app, actor, id, key, entry).catch((e: unknown) =>
-        e instanceof SettlementError
-          ? `(narrative unreadable: ${e.oneLine()})`
-          : "(narrative unreadable)",
-      );
+    if (entry.kind === "created") byName = (await app.registry.party(entry.by)).name;
+    if (entry.kind === "approved" || entry.kind === "returned") {
+      const slot = slotParty(slotsOf.get(entry.version), entry.by);
+      byName = slot?.name;
+      if (entry.kind === "returned" && slot !== undefined) {
+        try {
+          const opened = await readReturn(app, actor, { id, key }, entry, slot.party);
+          shown = withReasons(entry, opened.reasons);
+          note = opened.narrative;
+        } catch (e) {
+          note =
+            e instanceof SettlementError
+              ? `(reasons unreadable: ${e.oneLine()})`
+              : "(reasons unreadable)";
+        }
+      }
     }
-    enriched.push({ ...entry, byName: by, note });
+    enriched.push({ ...shown, byName, note });
   }
 
-  const parties = await Promise.all(onChain.route.map((a) => app.registry.party(a)));
+  const parties = await Promise.all(opened.slots.map((s) => app.registry.party(s.party)));
   const lastReturn = [...history]
     .reverse()
     .find((h) => h.kind === "returned" && h.version === onChain.version);
@@ -153,25 +232,28 @@ export async function showTicket(app: App, actor: Actor, idInput: string): Promi
   };
 }
 
-async function readNote(
+/**
+ * The reasons and note of a return, from the actor's envelope of the return set, sealed by
+ * `author` (the party behind the returning one-time address, from the version's slot table).
+ */
+export async function readReturn(
   app: App,
   actor: Actor,
-  id: string,
-  key: string,
-  entry: Extract<HistoryEntry, { kind: "returned" }>,
-): Promise<string> {
-  const note: OpenedNote = await openNote({
+  ticket: { id: string; key: string },
+  entry: { version: number; reasonCommitment: string },
+  author: string,
+): Promise<OpenedNote> {
+  return openNote({
     store: app.store,
-    id,
-    ticketKey: key,
+    id: ticket.id,
+    ticketKey: ticket.key,
     version: entry.version,
     me: { address: actor.party.address, keys: actor.keys },
-    authorPublicKeys: await app.registry.publicKeys(entry.by),
-    author: entry.by,
-    narrativeCommitment: entry.narrativeCommitment,
+    authorPublicKeys: await app.registry.publicKeys(author),
+    author,
+    narrativeCommitment: entry.reasonCommitment,
     expectRecipient: true,
   });
-  return note.narrative;
 }
 
 // ------------------------------------------------------------------------------------ decisions
@@ -191,10 +273,76 @@ async function afterDecision(
   id: string,
   key: string,
   txHash: string,
+  slots: readonly RouteSlot[],
 ): Promise<DecisionResult> {
   const t = await app.registry.ticket(key);
-  const next = t.status === "open" ? await app.registry.party(t.route[t.step]) : undefined;
+  const slot = t.status === "open" ? slots[t.step] : undefined;
+  const next = slot === undefined ? undefined : await app.registry.party(slot.party);
   return { id, ticketKey: key, version: t.version, status: t.status, txHash, next };
+}
+
+interface Decision {
+  id: string;
+  key: string;
+  onChain: OnChainTicket;
+  opened: OpenedTicket & { slots: RouteSlot[] };
+  match: StealthMatch;
+  /** Signs from the one-time address of the actor's slot. */
+  signer: Signer;
+  overrides: Overrides;
+}
+
+/**
+ * What a route party needs to decide: the current version opened and verified, its own slot in
+ * that version's one-time route, and the signer of that slot.
+ */
+async function prepareDecision(
+  app: App,
+  actor: Actor,
+  idInput: string,
+  kind: "approve" | "return",
+): Promise<Decision> {
+  requireKey(actor);
+  // The registry cannot tell a suspended party behind a one-time address; its own client can.
+  requireActive(actor.party, "approve or return tickets");
+  const { id, key } = await locateForActor(app, actor, idInput);
+  const onChain = await app.registry.ticket(key);
+  if (onChain.status !== "open") {
+    throw new ContractError(
+      `ticket ${id} is ${onChain.status}, not open`,
+      "SettlementRegistryTicketNotOpen",
+    );
+  }
+  const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
+  const match = mySlotIn(actor, onChain);
+  if (match === undefined || !sameAddress(opened.slots[match.slot].party, actor.party.address)) {
+    throw new PartyError(`you are not on the route of ticket ${id} version ${onChain.version}`, {
+      hint: "the originator may have re-routed it; ticket:show says who is on it",
+    });
+  }
+  // Said here, in words, before anything is signed: the registry can only name addresses.
+  if (match.slot < onChain.step) {
+    throw new ContractError(
+      `you already approved ticket ${id} at step ${match.slot + 1}`,
+      "SettlementRegistryAlreadyApproved",
+      { hint: "an approval cannot be taken back" },
+    );
+  }
+  if (kind === "approve" && match.slot > onChain.step) {
+    const waiting = await app.registry.party(opened.slots[onChain.step].party);
+    throw new ContractError(
+      `not your turn: ticket ${id} waits for ${waiting.name} (${waiting.address})`,
+      "SettlementRegistryNotNextApprover",
+    );
+  }
+  const keys = actor.keys.find((k) => k.version === match.keyVersion);
+  if (keys === undefined) {
+    throw new PartyError(
+      `ticket ${id} was routed to your key version ${match.keyVersion}, which this client cannot derive`,
+    );
+  }
+  const signer = app.oneTimeSigner(stealthPrivateKey(keys.spendingPrivateKey, match));
+  return { id, key, onChain, opened, match, signer, overrides: app.oneTimeOverrides };
 }
 
 export async function approveTicket(
@@ -202,14 +350,16 @@ export async function approveTicket(
   actor: Actor,
   idInput: string,
 ): Promise<DecisionResult> {
-  requireKey(actor);
-  const { id, key } = await locateForActor(app, actor, idInput);
-  await actor.registry.ticket(key); // names the parties in a refusal ("waits for csd (0x…)")
-  const receipt = await actor.registry.send(() => actor.registry.contract.approve(key));
-  return afterDecision(app, id, key, receipt.hash);
+  const d = await prepareDecision(app, actor, idInput, "approve");
+  const registry = actor.registry.connect(d.signer);
+  const receipt = await registry.send(() =>
+    registry.contract.approve(d.key, d.onChain.version, d.onChain.route, d.overrides),
+  );
+  return afterDecision(app, d.id, d.key, receipt.hash, d.opened.slots);
 }
 
 export interface RejectInput {
+  /** One or more reasons, comma-separated: `NMAT/DDAT,PEND/MONY`. */
   reason: string;
   note?: string;
 }
@@ -219,88 +369,139 @@ export async function rejectTicket(
   actor: Actor,
   idInput: string,
   input: RejectInput,
-): Promise<DecisionResult & { reason: Reason }> {
+): Promise<DecisionResult & { reason: Reason; reasons: Reason[] }> {
   requireKey(actor);
-  const reason = parseReason(input.reason);
-  const { id, key } = await locateForActor(app, actor, idInput);
-  const onChain = await actor.registry.ticket(key); // also names the parties in a refusal
-  if (reason.scheme !== undefined) {
-    throw new InputError(
-      `the registry records ISO codes only, not ${reason.scheme}'s own code ${reason.code}`,
-      {
-        hint: "give the ISO code here and the proprietary code in --note",
-      },
-    );
-  }
-  // The registry's reason field predates PEND: it records a pending cause under PENF.
-  const onChainQualifier = reason.qualifier === "PEND" ? "PENF" : reason.qualifier;
-  const qualifier = "0x" + Buffer.from(onChainQualifier, "latin1").toString("hex");
-  const code = "0x" + Buffer.from(reason.code, "latin1").toString("hex");
-  const send = (narrativeCommitment: string) =>
-    actor.registry.send(() =>
-      actor.registry.contract.reject(key, qualifier, code, narrativeCommitment),
-    );
-
-  let receiptHash: string;
-  if (input.note === undefined || input.note === "") {
-    receiptHash = (await send("0x" + "00".repeat(32))).hash;
-  } else {
-    // The narrative is sealed for the originator and every route party, like the ticket itself.
-    const opened = await openCurrent(app, actor, id, key, onChain);
-    const recipient = async (address: string) => {
-      const p = await app.registry.party(address);
-      return { address: p.address, publicKey: p.encryptionKey, keyVersion: p.keyVersion };
-    };
-    const recipients = envelopeRecipients(
-      await recipient(onChain.originator),
-      await Promise.all(onChain.route.map(recipient)),
-    );
-    const sealed = sealNote({
-      ticket: { id, secret: opened.secret, version: onChain.version },
-      author: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
-      recipients,
-      narrative: input.note,
-    });
-    receiptHash = (await storeThenSend(app, sealed, () => send(sealed.narrativeCommitment))).hash;
-  }
-  return { ...(await afterDecision(app, id, key, receiptHash)), reason };
+  const reasons = parseReasons(input.reason);
+  const d = await prepareDecision(app, actor, idInput, "return");
+  // The reasons and note are sealed for the originator and the route, like the ticket itself;
+  // the chain gets the set's commitment only. A suspended party receives nothing new.
+  const recipient = async (address: string) => {
+    const p = await app.registry.party(address);
+    return { address: p.address, publicKey: p.encryptionKey, keyVersion: p.keyVersion, p };
+  };
+  const route = (await Promise.all(d.opened.slots.map((s) => recipient(s.party)))).filter(
+    (r) => !r.p.suspended || sameAddress(r.address, actor.party.address),
+  );
+  const recipients = envelopeRecipients(await recipient(d.onChain.originator), route).map(
+    ({ p: _p, ...r }) => r,
+  );
+  const sealed = sealNote({
+    ticket: {
+      id: d.id,
+      secret: d.opened.secret,
+      version: d.onChain.version,
+      originator: d.onChain.originator,
+    },
+    author: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
+    recipients,
+    reasons: reasons.map(formatReason),
+    narrative: input.note,
+  });
+  const registry = actor.registry.connect(d.signer);
+  const receipt = await storeThenSend(app, sealed, () =>
+    registry.send(() =>
+      registry.contract.reject(
+        d.key,
+        d.onChain.version,
+        d.onChain.route,
+        sealed.narrativeCommitment,
+        d.overrides,
+      ),
+    ),
+  );
+  return {
+    ...(await afterDecision(app, d.id, d.key, receipt.hash, d.opened.slots)),
+    reason: reasons[0],
+    reasons,
+  };
 }
 
+export interface ReviseInput {
+  /** The corrected trade (amend); default: the current one. */
+  trade?: Trade;
+  /** The new route, names or addresses (re-route); default: the current parties. */
+  route?: string[];
+}
+
+/**
+ * Revises an open or returned ticket into its next version: a new trade (amend), a new route
+ * (re-route, e.g. around a suspended party), or both. Every version gets fresh one-time
+ * addresses, unlinkable to the last version's.
+ */
+export async function reviseTicket(
+  app: App,
+  actor: Actor,
+  idInput: string,
+  input: ReviseInput,
+  verb = "revise",
+): Promise<DecisionResult & { route: PartyInfo[] }> {
+  requireKey(actor);
+  requireActive(actor.party, "revise tickets");
+  const { id, key } = await locateForActor(app, actor, idInput);
+  const onChain = await app.registry.ticket(key);
+  if (!sameAddress(onChain.originator, actor.party.address)) {
+    throw new PartyError(
+      `only the originator ${app.registry.label(onChain.originator)} may ${verb} ticket ${id}`,
+    );
+  }
+  if (onChain.status !== "returned" && onChain.status !== "open") {
+    throw new InputError(
+      `ticket ${id} is ${onChain.status}; only an open or returned ticket can be ${verb === "revise" ? "revised" : `${verb}ed`}`,
+    );
+  }
+  const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
+  const names = input.route ?? opened.slots.map((s) => s.party);
+  const parties = await resolveRoute(
+    app,
+    actor,
+    names,
+    `re-route around it: npx hardhat ticket:reroute --id ${id} --route <parties>`,
+  );
+  const { stealth, slots } = stealthRouteFor(parties);
+  const sealed = sealTicket({
+    id,
+    secret: opened.secret,
+    version: onChain.version + 1,
+    trade: input.trade ?? opened.trade,
+    originator: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
+    route: routeParties(parties),
+    slots,
+  });
+  const receipt = await storeThenSend(app, sealed, () =>
+    actor.registry.send(() =>
+      actor.registry.contract.revise(
+        key,
+        onChain.version,
+        sealed.tradeCommitment,
+        sealed.envelopeCommitment,
+        stealth.route,
+        stealth.ephemeralKey,
+        stealth.viewTags,
+      ),
+    ),
+  );
+  await rememberTicket(app, actor, { key, id, slots: { [sealed.version]: slots } });
+  return { ...(await afterDecision(app, id, key, receipt.hash, slots)), route: parties };
+}
+
+/** Amends a ticket: the corrected trade, the same parties under fresh one-time addresses. */
 export async function amendTicket(
   app: App,
   actor: Actor,
   idInput: string,
   trade: Trade,
 ): Promise<DecisionResult> {
-  requireKey(actor);
-  const { id, key } = await locateForActor(app, actor, idInput);
-  const onChain = await app.registry.ticket(key);
-  if (!sameAddress(onChain.originator, actor.party.address)) {
-    throw new PartyError(
-      `only the originator ${app.registry.label(onChain.originator)} may amend ticket ${id}`,
-    );
-  }
-  if (onChain.status !== "returned") {
-    throw new InputError(
-      `ticket ${id} is ${onChain.status}; only a returned ticket can be amended`,
-    );
-  }
-  const opened = await openCurrent(app, actor, id, key, onChain);
-  const route = await Promise.all(onChain.route.map((a) => app.registry.party(a)));
-  const sealed = sealTicket({
-    id,
-    secret: opened.secret,
-    version: onChain.version + 1,
-    trade,
-    originator: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
-    route: routeParties(route),
-  });
-  const receipt = await storeThenSend(app, sealed, () =>
-    actor.registry.send(() =>
-      actor.registry.contract.amend(key, sealed.tradeCommitment, sealed.envelopeCommitment),
-    ),
-  );
-  return afterDecision(app, id, key, receipt.hash);
+  return reviseTicket(app, actor, idInput, { trade }, "amend");
+}
+
+/** Re-routes a ticket (e.g. around a suspended party): the same trade, a new route. */
+export async function rerouteTicket(
+  app: App,
+  actor: Actor,
+  idInput: string,
+  route: string[],
+): Promise<DecisionResult & { route: PartyInfo[] }> {
+  return reviseTicket(app, actor, idInput, { route }, "re-route");
 }
 
 export async function cancelTicket(
@@ -309,7 +510,7 @@ export async function cancelTicket(
   idInput: string,
 ): Promise<DecisionResult> {
   const { id, key } = await locateForActor(app, actor, idInput);
-  await actor.registry.ticket(key); // names the parties in a refusal
+  await actor.registry.ticket(key); // names the ticket in a refusal
   const receipt = await actor.registry.send(() => actor.registry.contract.cancel(key));
-  return afterDecision(app, id, key, receipt.hash);
+  return afterDecision(app, id, key, receipt.hash, []);
 }

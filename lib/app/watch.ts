@@ -15,8 +15,11 @@ import { describeError } from "../errors.js";
 import type { Actor, App } from "./context.js";
 import { parseHistoryLog } from "../chain/events.js";
 import type { PartyRole } from "../ticket/route.js";
-import { describeEntry, type HistoryEntry } from "./history.js";
-import { syncInbox, type InboxEntry } from "./inbox.js";
+import { reasonsText, withReasons, type HistoryEntry } from "./history.js";
+import { readReturn } from "./tickets.js";
+import type { RouteSlot } from "../ticket/seal.js";
+import { openTicket } from "../ticket/open.js";
+import { rememberTicket, syncInbox, type InboxEntry } from "./inbox.js";
 import { readJson, writeJson } from "./state.js";
 
 export const LIST_STATES = [
@@ -44,8 +47,13 @@ export async function listTickets(app: App, actor: Actor, state: ListState): Pro
   const rows = await Promise.all(
     entries.map(async (e: InboxEntry): Promise<InboxRow> => {
       const t = await app.registry.ticket(e.key);
-      const waitingFor =
-        t.status === "open" ? await app.registry.party(t.route[t.step]) : undefined;
+      const mine = e.mine?.[t.version];
+      let waitingFor: PartyInfo | undefined;
+      if (t.status === "open") {
+        const slot = e.slots?.[t.version]?.[t.step];
+        if (slot !== undefined) waitingFor = await app.registry.party(slot.party);
+        else if (mine?.slot === t.step) waitingFor = actor.party;
+      }
       return {
         id: e.id,
         ticketKey: e.key,
@@ -53,7 +61,7 @@ export async function listTickets(app: App, actor: Actor, state: ListState): Pro
         status: t.status,
         version: t.version,
         waitingFor,
-        myTurn: waitingFor?.address === actor.party.address,
+        myTurn: t.status === "open" && mine?.slot === t.step,
       };
     }),
   );
@@ -65,7 +73,7 @@ export async function listTickets(app: App, actor: Actor, state: ListState): Pro
 // ------------------------------------------------------------------------------------- watch
 
 export interface Notice {
-  /** created-on-my-route, my-turn, approved, returned, amended, completed, cancelled */
+  /** created, my-turn, approved, returned, revised, completed, cancelled */
   kind: string;
   id?: string;
   ticketKey: string;
@@ -91,14 +99,17 @@ async function noticesFor(
   app: App,
   actor: Actor,
   entry: HistoryEntry,
-  key: string,
-  id: string | undefined,
+  ticket: InboxEntry,
 ): Promise<Notice[]> {
+  const { key, id } = ticket;
   const name = id ?? `ticket ${key.slice(0, 10)}…`;
   const me = actor.party.address;
   const base = { id, ticketKey: key, block: entry.block, logIndex: entry.logIndex, event: entry };
-  const who = async (a: string) => (await app.registry.party(a)).name;
   const out: Notice[] = [];
+  const myTurnAt = (version: number, step: number) => {
+    if (ticket.mine?.[version]?.slot === step)
+      out.push({ ...base, kind: "my-turn", text: `${name} waits for your approval` });
+  };
   switch (entry.kind) {
     case "created": {
       const mine = entry.by === me;
@@ -107,22 +118,19 @@ async function noticesFor(
         kind: "created",
         text: mine
           ? `${name} registered by you`
-          : `${name} created by ${await who(entry.by)}: you are on its route`,
+          : `${name} created by ${(await app.registry.party(entry.by)).name}: you are on its route`,
       });
-      if (entry.route[0] === me)
-        out.push({ ...base, kind: "my-turn", text: `${name} waits for your approval` });
+      myTurnAt(1, 0);
       break;
     }
     case "approved": {
       out.push({
         ...base,
         kind: "approved",
-        text: `${name} v${entry.version} approved by ${await who(entry.by)} (step ${entry.step + 1})`,
+        text: `${name} v${entry.version} approved by ${(await slotOf(app, actor, ticket, entry.version, entry.by))?.name ?? `a route party (${entry.by})`} (step ${entry.step + 1})`,
       });
       const t = await app.registry.ticket(key);
-      if (t.route[entry.step + 1] === me && t.version === entry.version) {
-        out.push({ ...base, kind: "my-turn", text: `${name} waits for your approval` });
-      }
+      if (t.version === entry.version) myTurnAt(entry.version, entry.step + 1);
       break;
     }
     case "completed":
@@ -132,22 +140,36 @@ async function noticesFor(
         text: `${name} v${entry.version} completed: every party approved`,
       });
       break;
-    case "returned":
+    case "returned": {
+      const slot = await slotOf(app, actor, ticket, entry.version, entry.by);
+      let why = "";
+      if (slot !== undefined && id !== undefined) {
+        const opened = await readReturn(app, actor, { id, key }, entry, slot.party).catch(
+          () => undefined,
+        );
+        const shown = withReasons(entry, opened?.reasons);
+        why =
+          shown.kind === "returned" && shown.reasons !== undefined
+            ? `: ${reasonsText(shown.reasons)}`
+            : "";
+      }
       out.push({
         ...base,
         kind: "returned",
-        text: `${name} v${entry.version} returned by ${await who(entry.by)}: ${entry.qualifier}/${entry.reason} ${entry.meaning}`,
+        text: `${name} v${entry.version} returned by ${slot?.name ?? `a route party (${entry.by})`}${why}`,
       });
       break;
-    case "amended": {
+    }
+    case "revised": {
+      const onIt = ticket.mine?.[entry.version] !== undefined || ticket.role === "originator";
       out.push({
         ...base,
-        kind: "amended",
-        text: `${name} amended: version ${entry.version}, approvals restart`,
+        kind: "revised",
+        text: onIt
+          ? `${name} revised: version ${entry.version}, approvals restart`
+          : `${name} revised: version ${entry.version} no longer routes to you`,
       });
-      const t = await app.registry.ticket(key);
-      if (t.route[0] === me)
-        out.push({ ...base, kind: "my-turn", text: `${name} waits for your approval` });
+      myTurnAt(entry.version, 0);
       break;
     }
     case "cancelled":
@@ -155,6 +177,49 @@ async function noticesFor(
       break;
   }
   return out;
+}
+
+/**
+ * The slot of a one-time address of `version`, from that version's slot table (read from the
+ * actor's own envelope once, then kept in its index); undefined if it cannot be opened.
+ */
+async function slotOf(
+  app: App,
+  actor: Actor,
+  ticket: InboxEntry,
+  version: number,
+  address: string,
+): Promise<RouteSlot | undefined> {
+  let slots = ticket.slots?.[version];
+  if (slots === undefined && ticket.id !== undefined) {
+    try {
+      const t = await app.registry.ticket(ticket.key);
+      const record = await app.registry.versionEvent(ticket.key, version);
+      const opened = await openTicket({
+        store: app.store,
+        id: ticket.id,
+        ticketKey: ticket.key,
+        version,
+        me: { address: actor.party.address, keys: actor.keys },
+        senderPublicKeys: await app.registry.publicKeys(t.originator),
+        originator: t.originator,
+        // The sealed route names parties; the chain's, one-time addresses: not compared here.
+        expected: {
+          tradeCommitment: record.tradeCommitment,
+          envelopeCommitment: record.envelopeCommitment,
+          originator: t.originator,
+        },
+      });
+      slots = opened.slots;
+      if (slots !== undefined) {
+        ticket.slots = { ...ticket.slots, [version]: slots };
+        await rememberTicket(app, actor, { key: ticket.key, slots: { [version]: slots } });
+      }
+    } catch {
+      slots = undefined;
+    }
+  }
+  return slots?.find((s) => s.address.toLowerCase() === address.toLowerCase());
 }
 
 export interface WatchOptions {
@@ -197,13 +262,7 @@ export async function pollOnce(
     const entry = key === undefined ? undefined : mine.get(key);
     const parsed = entry === undefined ? undefined : parseHistoryLog(app.registry, log);
     if (entry !== undefined && parsed !== undefined) {
-      for (const notice of await noticesFor(
-        app,
-        actor,
-        describeEntry(parsed),
-        entry.key,
-        entry.id,
-      )) {
+      for (const notice of await noticesFor(app, actor, parsed, entry)) {
         await deliver(notice);
         delivered++;
       }

@@ -6,22 +6,30 @@ import { getAddress } from "ethers";
 
 import { StoreError } from "../errors.js";
 import type { RegistryClient } from "./registry.js";
+import type { PublicKeyVersions } from "../crypto/keys.js";
 import type { EnvelopeKind } from "../crypto/locator.js";
-import { commitmentsByVersion, ticketHistory } from "./events.js";
+import { announcements, createdBy, ticketHistory } from "./events.js";
+import { StealthScanner } from "../crypto/stealth.js";
+
+const ZERO = /^0x0{64}$/;
 
 export interface CommittedSet {
   ticketKey: string;
   kind: EnvelopeKind;
   version: number;
-  /** The envelope (or narrative) commitment registered on-chain for this set. */
+  /** The envelope (or reason) commitment registered on-chain for this set. */
   commitment: string;
-  /** Who sealed the set: the originator for tickets, the returning party for notes. */
+  /**
+   * Who sealed the set: the originator for tickets. For a return, the chain names only the
+   * returning one-time address; its party is known only to the ticket's own parties.
+   */
   sender: string;
   originator: string;
+  /** The version's one-time route and its announcement. */
   route: string[];
+  ephemeralKey: string;
+  viewTags: string;
 }
-
-const ZERO = /^0x0{64}$/;
 
 /** The set registered on-chain for (ticket key, kind, version), or a StoreError saying what is missing. */
 export async function committedSet(
@@ -41,29 +49,27 @@ export async function committedSet(
     throw new StoreError(
       `ticket ${key} has no version ${version} on chain (it is at v${t.version})`,
       {
-        hint: "push only after the amendment has landed",
+        hint: "push only after the revision has landed",
       },
     );
+  }
+  const registered =
+    version === t.version ? t : await registry.versionEvent(key, version).catch(() => undefined);
+  if (registered === undefined) {
+    throw new StoreError(`ticket ${key} version ${version} has no registered commitment on chain`, {
+      hint: "the node may be out of sync; try another endpoint",
+    });
   }
   const base = {
     ticketKey: key,
     kind,
     version,
     originator: getAddress(t.originator),
-    route: t.route.map((a) => getAddress(a)),
+    route: registered.route.map((a) => getAddress(a)),
+    ephemeralKey: registered.ephemeralKey,
+    viewTags: registered.viewTags,
   };
   if (kind === "ticket") {
-    if (version === t.version)
-      return { ...base, commitment: t.envelopeCommitment.toLowerCase(), sender: base.originator };
-    const registered = commitmentsByVersion(await ticketHistory(registry, key)).get(version);
-    if (registered === undefined) {
-      throw new StoreError(
-        `ticket ${key} version ${version} has no registered commitment on chain`,
-        {
-          hint: "the node may be out of sync; try another endpoint",
-        },
-      );
-    }
     return {
       ...base,
       commitment: registered.envelopeCommitment.toLowerCase(),
@@ -71,22 +77,94 @@ export async function committedSet(
     };
   }
   const returned = (await ticketHistory(registry, key)).find(
-    (e) => e.kind === "returned" && e.version === version && !ZERO.test(e.narrativeCommitment),
+    (e) => e.kind === "returned" && e.version === version && !ZERO.test(e.reasonCommitment),
   );
   if (returned === undefined || returned.kind !== "returned") {
-    throw new StoreError(`ticket ${key} version ${version} was not returned with a note on chain`, {
-      hint: "push a note only after the rejection carrying its commitment has landed",
+    throw new StoreError(`ticket ${key} version ${version} was not returned on chain`, {
+      hint: "push a return only after the rejection carrying its commitment has landed",
     });
   }
   return {
     ...base,
-    commitment: returned.narrativeCommitment.toLowerCase(),
+    commitment: returned.reasonCommitment.toLowerCase(),
     sender: getAddress(returned.by),
   };
 }
 
-/** Whether `party` may hold the set: the originator or a party on the route. */
+/** Whether `party` may hold the set by its address: the originator (routes are one-time). */
 export function holdsSet(set: CommittedSet, party: string): boolean {
   const p = getAddress(party);
   return set.originator === p || set.route.includes(p);
+}
+
+/**
+ * Whether `holder` may hold the set: its originator, or a party that finds its own slot in the
+ * version's announcement with one of its viewing keys (and its spending keys from the registry).
+ */
+export async function holdsSetAs(
+  registry: RegistryClient,
+  set: CommittedSet,
+  holder: Holder,
+): Promise<boolean> {
+  if (holdsSet(set, holder.address)) return true;
+  if (holder.keys.length === 0) return false;
+  return (await scannerOf(registry, holder)).scan([set])[0] !== undefined;
+}
+
+type Holder = { address: string; keys: readonly { version: number; privateKey: Uint8Array }[] };
+
+/** A scanner of `holder`'s announcements: its viewing keys, its spending keys from the registry. */
+export async function scannerOf(registry: RegistryClient, holder: Holder): Promise<StealthScanner> {
+  const keys = await Promise.all(
+    [...holder.keys].reverse().map(async (k) => ({
+      version: k.version,
+      viewingPrivateKey: k.privateKey,
+      spendingPublicKey: (await registry.keysOf(holder.address, k.version)).spendingKey,
+    })),
+  );
+  return new StealthScanner(keys);
+}
+
+/**
+ * The tickets `holder` is on between the blocks: those it created (indexed originator topic) and
+ * those whose announcement holds a slot of its (scanned with its viewing keys). Ticket keys,
+ * lower-case, in chain order.
+ */
+export async function ticketsOf(
+  registry: RegistryClient,
+  holder: Holder,
+  fromBlock: number,
+  toBlock: number,
+): Promise<string[]> {
+  const keys = new Set(
+    (await createdBy(registry, holder.address, fromBlock, toBlock)).map((c) => c.key),
+  );
+  if (holder.keys.length > 0) {
+    const scanner = await scannerOf(registry, holder);
+    const logs = await announcements(registry, fromBlock, toBlock);
+    scanner.scan(logs).forEach((match, i) => {
+      if (match !== undefined) keys.add(logs[i].key);
+    });
+  }
+  return [...keys];
+}
+
+/**
+ * The candidate locators of a set for a reader, over every party that may have sealed it: the
+ * originator for a ticket; for a return, every party with keys, as the chain names only the
+ * returning one-time address (a few x25519 agreements per party).
+ */
+export async function senderLocators<T>(
+  registry: RegistryClient,
+  set: CommittedSet,
+  locate: (senderKeys: PublicKeyVersions) => Map<string, T>,
+): Promise<Map<string, T>> {
+  if (set.kind === "ticket") return locate(await registry.publicKeys(set.sender));
+  const out = new Map<string, T>();
+  for (const party of await registry.listParties()) {
+    if (party.keyVersion === 0) continue;
+    for (const [locator, value] of locate(await registry.publicKeys(party.address)))
+      out.set(locator, value);
+  }
+  return out;
 }

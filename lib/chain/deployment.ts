@@ -5,7 +5,7 @@
  * the tasks pick the address up by chain id, so nobody copies addresses around. An explicit
  * address (a task option, or the `SR_<NETWORK>_REGISTRY_ADDRESS` configuration variable) wins.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, rename } from "node:fs/promises";
 import path from "node:path";
 
 import { getAddress, isAddress } from "ethers";
@@ -151,6 +151,38 @@ export interface DeployedRegistry {
   readonly chainId: number;
   readonly deploymentId: string;
   readonly evm: EvmCheckResult;
+  /**
+   * A record of this deployment id that pointed at an address without code (the chain was reset
+   * since): where it was moved before the fresh deployment, and the address it named.
+   */
+  readonly staleRecord?: { movedTo: string; address: string };
+}
+
+/**
+ * Ignition trusts its record of a deployment id and deploys nothing if the record says done. After
+ * a local chain restarts with the same chain id, that record names an address without code: move
+ * it aside (kept for inspection, never deleted) so that the deployment really runs.
+ */
+export async function setAsideStaleRecord(
+  ignitionDir: string,
+  deploymentId: string,
+  code: CodeReader,
+): Promise<{ movedTo: string; address: string } | undefined> {
+  const recorded = (await readDeployedAddresses(ignitionDir, deploymentId))?.[REGISTRY_FUTURE_ID];
+  if (recorded === undefined || !isAddress(recorded)) return undefined;
+  const held = await code.getCode(getAddress(recorded));
+  if (held !== "0x" && held !== "") return undefined;
+  const folder = path.join(ignitionDir, "deployments", deploymentId);
+  const movedTo = `${folder}.stale-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  try {
+    await rename(folder, movedTo);
+  } catch (error) {
+    throw new ChainError(`the deployment record ${folder} is stale: no code at ${recorded}`, {
+      details: error instanceof Error ? error.message : String(error),
+      hint: `the chain was reset since; remove ${folder} and deploy again`,
+    });
+  }
+  return { movedTo, address: getAddress(recorded) };
 }
 
 /**
@@ -194,6 +226,9 @@ export async function deployRegistry(
 
   const chainId = Number(await send("eth_chainId", []));
   const deploymentId = options.deploymentId ?? `chain-${chainId}`;
+  const staleRecord = await setAsideStaleRecord(hre.config.paths.ignition, deploymentId, {
+    getCode: async (address) => String(await send("eth_getCode", [address, "latest"])),
+  });
   const parameters: Record<string, Record<string, string>> = options.admin === undefined
     ? {}
     : { SettlementRegistryModule: { admin: options.admin } };
@@ -203,5 +238,11 @@ export async function deployRegistry(
     displayUi: options.displayUi ?? false,
     config: requiredConfirmations === undefined ? {} : { requiredConfirmations },
   });
-  return { address: getAddress(await registry.getAddress()), chainId, deploymentId, evm };
+  return {
+    address: getAddress(await registry.getAddress()),
+    chainId,
+    deploymentId,
+    evm,
+    ...(staleRecord === undefined ? {} : { staleRecord }),
+  };
 }

@@ -1,11 +1,12 @@
 /**
- * Reading the registry's events: a ticket's history, and the tickets that concern a party
- * (found through indexed topics, never by scanning every ticket). Reason codes come out as the
- * chain holds them; what they mean is the ticket layer's vocabulary (`lib/reasons.ts`).
+ * Reading the registry's events: a ticket's history, the announcements of one-time routes (for a
+ * party to scan), and the tickets a party originated (through the indexed originator topic).
+ * Route parties are never named on the chain: approvals and returns come from one-time
+ * addresses, and a return carries only a commitment to its reasons.
  */
-import { zeroPadValue, type Log, type LogDescription } from "ethers";
+import { getAddress, zeroPadValue, type Log, type LogDescription } from "ethers";
 
-import type { PartyRole, RegistryClient } from "./registry.js";
+import type { RegistryClient } from "./registry.js";
 
 /** Where an event is on the chain. */
 export interface EventPlace {
@@ -14,81 +15,63 @@ export interface EventPlace {
   logIndex: number;
 }
 
+/** What a `TicketCreated` or `TicketRevised` event says about a version. */
+export interface VersionRecord {
+  version: number;
+  tradeCommitment: string;
+  envelopeCommitment: string;
+  /** One-time addresses, in approval order. */
+  route: string[];
+  ephemeralKey: string;
+  viewTags: string;
+}
+
 export type HistoryEntry = EventPlace &
   (
-    | {
-        kind: "created";
-        by: string;
-        version: 1;
-        tradeCommitment: string;
-        envelopeCommitment: string;
-        route: string[];
-      }
+    | ({ kind: "created"; by: string } & VersionRecord)
+    | ({ kind: "revised" } & VersionRecord)
+    /** `by` is the step's one-time address. */
     | { kind: "approved"; by: string; version: number; step: number }
     | { kind: "completed"; version: number }
-    | {
-        kind: "returned";
-        by: string;
-        version: number;
-        step: number;
-        qualifier: string;
-        reason: string;
-        narrativeCommitment: string;
-      }
-    | {
-        kind: "amended";
-        version: number;
-        tradeCommitment: string;
-        envelopeCommitment: string;
-      }
+    | { kind: "returned"; by: string; version: number; step: number; reasonCommitment: string }
     | { kind: "cancelled"; version: number }
   );
 
-const ascii = (bytes4: string) => Buffer.from(bytes4.slice(2), "hex").toString("latin1");
+const record = (a: LogDescription["args"], version: number): VersionRecord => ({
+  version,
+  tradeCommitment: a.tradeCommitment,
+  envelopeCommitment: a.envelopeCommitment,
+  route: (a.route as string[]).map((r) => getAddress(r)),
+  ephemeralKey: a.ephemeralKey,
+  viewTags: a.viewTags,
+});
 
 function toEntry(log: Log, parsed: LogDescription): HistoryEntry | undefined {
   const base = { block: log.blockNumber, tx: log.transactionHash, logIndex: log.index };
   const a = parsed.args;
   switch (parsed.name) {
     case "TicketCreated":
-      return {
-        kind: "created",
-        ...base,
-        by: a.originator,
-        version: 1,
-        tradeCommitment: a.tradeCommitment,
-        envelopeCommitment: a.envelopeCommitment,
-        route: [...a.route],
-      };
+      return { kind: "created", ...base, by: getAddress(a.originator), ...record(a, 1) };
+    case "TicketRevised":
+      return { kind: "revised", ...base, ...record(a, Number(a.version)) };
     case "TicketApproved":
       return {
         kind: "approved",
         ...base,
-        by: a.approver,
+        by: getAddress(a.approver),
         version: Number(a.version),
         step: Number(a.step),
       };
     case "TicketCompleted":
       return { kind: "completed", ...base, version: Number(a.version) };
-    case "TicketReturned": {
+    case "TicketReturned":
       return {
         kind: "returned",
         ...base,
-        by: a.party,
+        by: getAddress(a.party),
         version: Number(a.version),
         step: Number(a.step),
-        qualifier: ascii(a.qualifier),
-        reason: ascii(a.reason),
-        narrativeCommitment: a.narrativeCommitment,
-      };
-    }
-    case "TicketAmended":
-      return {
-        kind: "amended",
-        ...base,
-        version: Number(a.version),
-        tradeCommitment: a.tradeCommitment,
-        envelopeCommitment: a.envelopeCommitment,
+        reasonCommitment: a.reasonCommitment,
       };
     case "TicketCancelled":
       return { kind: "cancelled", ...base, version: Number(a.version) };
@@ -126,67 +109,81 @@ export async function ticketHistory(
     .filter((e): e is HistoryEntry => e !== undefined);
 }
 
-/** The commitments registered for each version of a ticket, from its history. */
-export function commitmentsByVersion(
-  history: HistoryEntry[],
-): Map<number, { tradeCommitment: string; envelopeCommitment: string }> {
-  const out = new Map<number, { tradeCommitment: string; envelopeCommitment: string }>();
+/** The version record of a create or revise entry, without its place or kind. */
+function versionRecord(e: VersionRecord): VersionRecord {
+  const { version, tradeCommitment, envelopeCommitment, route, ephemeralKey, viewTags } = e;
+  return { version, tradeCommitment, envelopeCommitment, route, ephemeralKey, viewTags };
+}
+
+/** What each version of a ticket registered, from its history. */
+export function commitmentsByVersion(history: HistoryEntry[]): Map<number, VersionRecord> {
+  const out = new Map<number, VersionRecord>();
   for (const e of history) {
-    if (e.kind === "created" || e.kind === "amended") {
-      out.set(e.version, {
-        tradeCommitment: e.tradeCommitment,
-        envelopeCommitment: e.envelopeCommitment,
-      });
-    }
+    if (e.kind === "created" || e.kind === "revised") out.set(e.version, versionRecord(e));
   }
   return out;
 }
 
-export interface Notification {
+/** One announcement: a version's one-time route and what a party scans it with. */
+export interface AnnouncementLog extends VersionRecord {
   key: string;
   block: number;
-  /** How the party is involved: it originated the ticket, or sits at `step` of its route. */
-  role: PartyRole;
-  step?: number;
+  logIndex: number;
+  /** Only `TicketCreated` names the originator; a revision's is the ticket's own. */
+  originator?: string;
 }
 
 /**
- * The tickets that concern `party` between `fromBlock` and `toBlock`: those it originated and
- * those whose route names it. Two indexed-topic queries, whatever the number of tickets on chain.
+ * Every announcement (`TicketCreated` and `TicketRevised`) between `fromBlock` and `toBlock`, in
+ * chain order: one query, whatever the number of parties.
  */
-export async function notificationsFor(
+export async function announcements(
   registry: RegistryClient,
-  party: string,
   fromBlock: number,
-  toBlock: number | "latest" = "latest",
-): Promise<Notification[]> {
+  toBlock: number,
+): Promise<AnnouncementLog[]> {
   const iface = registry.contract.interface;
-  const me = zeroPadValue(party, 32);
-  const provider = registry.contract.runner!.provider!;
-  const routed = iface.getEvent("TicketRouted")!.topicHash;
-  const created = iface.getEvent("TicketCreated")!.topicHash;
-  const [asApprover, asOriginator] = await registry.read(() =>
-    Promise.all([
-      provider.getLogs({ address: registry.address, topics: [routed, me], fromBlock, toBlock }),
-      provider.getLogs({
-        address: registry.address,
-        topics: [created, null, me],
-        fromBlock,
-        toBlock,
-      }),
-    ]),
+  const topics = [
+    [iface.getEvent("TicketCreated")!.topicHash, iface.getEvent("TicketRevised")!.topicHash],
+  ];
+  const logs = await registry.read(() =>
+    registry.contract.runner!.provider!.getLogs({
+      address: registry.address,
+      topics,
+      fromBlock,
+      toBlock,
+    }),
   );
-  const out: Notification[] = [];
-  for (const log of asOriginator)
-    out.push({ key: log.topics[1], block: log.blockNumber, role: "originator" });
-  for (const log of asApprover) {
-    const parsed = iface.parseLog(log)!;
+  const out: AnnouncementLog[] = [];
+  for (const log of logs) {
+    const e = parseHistoryLog(registry, log);
+    if (e === undefined || (e.kind !== "created" && e.kind !== "revised")) continue;
     out.push({
-      key: log.topics[2],
+      key: log.topics[1].toLowerCase(),
       block: log.blockNumber,
-      role: "route",
-      step: Number(parsed.args.step),
+      logIndex: log.index,
+      ...versionRecord(e),
+      ...(e.kind === "created" ? { originator: e.by } : {}),
     });
   }
-  return out.sort((x, y) => x.block - y.block);
+  return out;
+}
+
+/** The tickets `originator` created between the blocks (the indexed originator topic). */
+export async function createdBy(
+  registry: RegistryClient,
+  originator: string,
+  fromBlock: number,
+  toBlock: number | "latest" = "latest",
+): Promise<{ key: string; block: number }[]> {
+  const created = registry.contract.interface.getEvent("TicketCreated")!.topicHash;
+  const logs = await registry.read(() =>
+    registry.contract.runner!.provider!.getLogs({
+      address: registry.address,
+      topics: [created, null, zeroPadValue(originator, 32)],
+      fromBlock,
+      toBlock,
+    }),
+  );
+  return logs.map((log) => ({ key: log.topics[1].toLowerCase(), block: log.blockNumber }));
 }

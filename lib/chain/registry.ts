@@ -3,12 +3,14 @@
  * decoded from its custom error into one readable sentence.
  */
 import {
+  AbiCoder,
   Contract,
   decodeBytes32String,
   encodeBytes32String,
   getAddress,
   isAddress,
   isError,
+  keccak256,
   type ContractRunner,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
@@ -27,8 +29,9 @@ export type TicketStatusName = (typeof TICKET_STATUS)[number];
 export const MAX_ROUTE_LENGTH = 8;
 
 /**
- * How a party is involved in a ticket: it originated it (`TicketCreated`), or it is on its
- * approval route (`TicketRouted`). Code above the chain takes these from `lib/ticket/route.ts`.
+ * How a party is involved in a ticket: it originated it (`TicketCreated`'s indexed originator), or
+ * it holds a slot of its one-time route (found by scanning the announcements). Code above the
+ * chain takes these from `lib/ticket/route.ts`.
  */
 export type PartyRole = "originator" | "route";
 
@@ -39,19 +42,44 @@ export interface PartyInfo {
   name: string;
   keyVersion: number;
   suspended: boolean;
+  /** The current x25519 key (envelope encryption and viewing), zero if none registered. */
   encryptionKey: string;
+  /** The current compressed secp256k1 spending key, `0x` if none registered. */
+  spendingKey: string;
 }
 
-/** A ticket as the chain holds it, with names decoded. */
+/** The public keys of one key version of a party. */
+export interface PartyKeys {
+  viewingKey: string;
+  spendingKey: string;
+}
+
+/**
+ * A ticket as the chain holds it: the packed state from `getTicket`, and the current version's
+ * commitments, one-time route and announcement from its `TicketCreated` / `TicketRevised` event
+ * (checked against the stored route commitment).
+ */
 export interface OnChainTicket {
   key: string;
   status: TicketStatusName;
   step: number;
+  steps: number;
   version: number;
   originator: string;
+  routeCommitment: string;
+  /** One-time addresses of the current version, in approval order. */
   route: string[];
   tradeCommitment: string;
   envelopeCommitment: string;
+  ephemeralKey: string;
+  viewTags: string;
+  /** Block of the current version's event. */
+  block: number;
+}
+
+/** `keccak256(abi.encode(route))`, the route commitment the registry stores. */
+export function routeCommitment(route: readonly string[]): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["address[]"], [route]));
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]{0,30}$/;
@@ -79,7 +107,7 @@ export class RegistryClient {
   readonly address: string;
   private readonly parties = new Map<string, PartyInfo>();
   /** Registered keys never change once published: cached by `<address>/<version>`. */
-  private keyCache = new Map<string, string>();
+  private keyCache = new Map<string, PartyKeys>();
   private ticketLabels = new Map<string, string>();
 
   constructor(address: string, runner: ContractRunner) {
@@ -112,13 +140,19 @@ export class RegistryClient {
     const cached = this.parties.get(key);
     if (cached !== undefined) return cached;
     const p = await this.read(() => this.contract.getParty(key));
+    const keyVersion = Number(p.keyVersion);
+    const keys =
+      keyVersion === 0
+        ? { viewingKey: `0x${"00".repeat(32)}`, spendingKey: "0x" }
+        : await this.keysOf(key, keyVersion);
     const info: PartyInfo = {
       address: key,
       index: Number(p.index),
       name: p.index === 0n ? "" : decodeBytes32String(p.name),
-      keyVersion: Number(p.keyVersion),
+      keyVersion,
       suspended: p.suspended,
-      encryptionKey: p.encryptionKey,
+      encryptionKey: keys.viewingKey,
+      spendingKey: keys.spendingKey,
     };
     if (info.index !== 0) this.parties.set(key, info);
     return info;
@@ -162,28 +196,35 @@ export class RegistryClient {
     return out;
   }
 
-  /** The encryption public key `version` of `address` (throws if it has none). */
-  async encryptionKey(address: string, version: number): Promise<string> {
-    const key = await this.read(() => this.contract.encryptionKey(address, version));
-    if (/^0x0+$/.test(key)) {
-      throw new PartyError(`${this.label(address)} has no encryption key version ${version}`, {
-        hint: "the party registers its key with `npx hardhat party:register-key`",
+  /** Key pair `version` of `address` (throws if it has none). Cached: keys never change. */
+  async keysOf(address: string, version: number): Promise<PartyKeys> {
+    const slot = `${getAddress(address)}/${version}`;
+    const cached = this.keyCache.get(slot);
+    if (cached !== undefined) return cached;
+    const [viewingKey, spendingKey] = await this.read(() =>
+      this.contract.partyKeys(address, version),
+    );
+    if (/^0x0+$/.test(viewingKey)) {
+      throw new PartyError(`${this.label(address)} has no key version ${version}`, {
+        hint: "the party registers its keys with `npx hardhat party:register-key`",
       });
     }
-    return key;
+    const keys = { viewingKey, spendingKey };
+    this.keyCache.set(slot, keys);
+    return keys;
   }
 
-  /** Every registered public key of `address`, by version (older tickets may use older keys). */
+  /** The x25519 key `version` of `address` (throws if it has none). */
+  async encryptionKey(address: string, version: number): Promise<string> {
+    return (await this.keysOf(address, version)).viewingKey;
+  }
+
+  /** Every registered x25519 key of `address`, by version (older tickets may use older keys). */
   async publicKeys(address: string): Promise<PublicKeyVersions> {
     const party = await this.party(address);
     const keys = new Map<number, string>();
-    for (let v = 1; v <= party.keyVersion; v++) {
-      const slot = `${party.address}/${v}`;
-      let key = this.keyCache.get(slot);
-      if (key === undefined)
-        this.keyCache.set(slot, (key = await this.encryptionKey(party.address, v)));
-      keys.set(v, key);
-    }
+    for (let v = 1; v <= party.keyVersion; v++)
+      keys.set(v, await this.encryptionKey(party.address, v));
     return keys;
   }
 
@@ -196,23 +237,83 @@ export class RegistryClient {
 
   // ------------------------------------------------------------------ tickets
 
+  /**
+   * The ticket under `key`: its state, and the current version's event (found through the
+   * ticket's indexed topic). A route that does not hash to the stored commitment means the node
+   * serves inconsistent data: a ChainError.
+   */
   async ticket(key: string): Promise<OnChainTicket> {
     const t = await this.read(() => this.contract.getTicket(key));
-    const ticket: OnChainTicket = {
+    const base = {
       key,
       status: TICKET_STATUS[Number(t.status)],
       step: Number(t.step),
+      steps: Number(t.steps),
       version: Number(t.version),
       originator: t.originator,
-      route: [...t.route],
-      tradeCommitment: t.tradeCommitment,
-      envelopeCommitment: t.envelopeCommitment,
+      routeCommitment: t.routeCommitment,
     };
-    // Warm the name cache so that later errors can name the parties.
-    if (ticket.status !== "none") {
-      await Promise.all([ticket.originator, ...ticket.route].map((a) => this.party(a)));
+    if (base.status === "none") {
+      const zero = `0x${"00".repeat(32)}`;
+      return {
+        ...base,
+        route: [],
+        tradeCommitment: zero,
+        envelopeCommitment: zero,
+        ephemeralKey: zero,
+        viewTags: "0x0000000000000000",
+        block: 0,
+      };
     }
-    return ticket;
+    const event = await this.versionEvent(key, base.version);
+    if (routeCommitment(event.route) !== base.routeCommitment.toLowerCase()) {
+      throw new ChainError(
+        `the route logged for ticket ${this.t(key)} v${base.version} does not match its commitment`,
+        {
+          hint: "the node may be out of sync or faulty; try another endpoint",
+        },
+      );
+    }
+    // Warm the name cache so that later errors can name the originator.
+    await this.party(base.originator);
+    return { ...base, ...event };
+  }
+
+  /** The `TicketCreated` (version 1) or `TicketRevised` event of `version` of ticket `key`. */
+  async versionEvent(
+    key: string,
+    version: number,
+  ): Promise<
+    Pick<
+      OnChainTicket,
+      "route" | "tradeCommitment" | "envelopeCommitment" | "ephemeralKey" | "viewTags" | "block"
+    >
+  > {
+    const iface = this.contract.interface;
+    const name = version === 1 ? "TicketCreated" : "TicketRevised";
+    const logs = await this.read(() =>
+      this.contract.runner!.provider!.getLogs({
+        address: this.address,
+        topics: [iface.getEvent(name)!.topicHash, key],
+        fromBlock: 0,
+        toBlock: "latest",
+      }),
+    );
+    for (const log of logs.reverse()) {
+      const a = iface.parseLog(log)!.args;
+      if (version !== 1 && Number(a.version) !== version) continue;
+      return {
+        route: (a.route as string[]).map((r) => getAddress(r)),
+        tradeCommitment: a.tradeCommitment,
+        envelopeCommitment: a.envelopeCommitment,
+        ephemeralKey: a.ephemeralKey,
+        viewTags: a.viewTags,
+        block: log.blockNumber,
+      };
+    }
+    throw new ChainError(`no event of ticket ${this.t(key)} version ${version} on this node`, {
+      hint: "the node may be out of sync or prune its logs; try another endpoint",
+    });
   }
 
   // ------------------------------------------------------------------ calls
@@ -334,15 +435,18 @@ export class RegistryClient {
         );
       case "SettlementRegistryZeroAddress":
         return make("the zero address cannot be a party");
-      case "SettlementRegistryInvalidEncryptionKey":
-        return make("the encryption key is zero");
-      case "SettlementRegistryNoEncryptionKey":
+      case "SettlementRegistryInvalidX25519Key":
         return make(
-          `${who(a[0])} has no encryption key yet, so nobody can encrypt a ticket to it`,
-          "that party must run party:register-key first",
+          `${a[0]} is not a usable x25519 key (small order or not canonical)`,
+          "derive keys with party:register-key; never register a key by hand",
+        );
+      case "SettlementRegistryInvalidSpendingKey":
+        return make(
+          "the spending key is not a compressed secp256k1 point",
+          "derive keys with party:register-key; never register a key by hand",
         );
       case "SettlementRegistryZeroValue":
-        return make("the ticket key or a commitment is zero");
+        return make("the ticket reference or a commitment is zero");
       case "SettlementRegistryTicketExists":
         return make(`ticket ${this.t(a[0])} is already registered`);
       case "SettlementRegistryUnknownTicket":
@@ -352,33 +456,34 @@ export class RegistryClient {
           `a route needs 1 to ${MAX_ROUTE_LENGTH} parties, ${a[0]} were given`,
           "fix --route",
         );
-      case "SettlementRegistryDuplicateRouteParty":
-        return make(`${who(a[0])} appears twice in the route`, "fix --route");
-      case "SettlementRegistryOriginatorOnRoute":
+      case "SettlementRegistryInvalidRouteAddress":
         return make(
-          `the originator ${who(a[0])} cannot approve its own ticket`,
-          "remove it from --route",
+          `${who(a[0])} cannot stand on a route (zero, or the originator itself)`,
+          "fix --route",
+        );
+      case "SettlementRegistryDuplicateRouteAddress":
+        return make(`${who(a[0])} appears twice in the route`, "fix --route");
+      case "SettlementRegistryRouteMismatch":
+        return make(
+          `the route sent for ticket ${this.t(a[0])} is not the one registered`,
+          "re-open the ticket (ticket:show) and decide again",
+        );
+      case "SettlementRegistryStaleVersion":
+        return make(
+          `ticket ${this.t(a[0])} is at version ${a[2]} now, not ${a[1]}: re-open it (ticket:show) and decide on version ${a[2]}`,
         );
       case "SettlementRegistryNotNextApprover":
-        return make(`not your turn: ticket ${this.t(a[0])} waits for ${who(a[2])}`);
+        return make(`not your turn yet on ticket ${this.t(a[0])}`, "wait for the earlier steps");
       case "SettlementRegistryNotOnRoute":
-        return make(`${who(a[1])} is not on the route of ticket ${this.t(a[0])}`);
+        return make(`you are not on the route of ticket ${this.t(a[0])}`);
       case "SettlementRegistryAlreadyApproved":
-        return make(
-          `${who(a[1])} already approved ticket ${this.t(a[0])} at step ${Number(a[2]) + 1}`,
-        );
+        return make(`you already approved ticket ${this.t(a[0])} at step ${Number(a[2]) + 1}`);
       case "SettlementRegistryTicketNotOpen":
         return make(`ticket ${this.t(a[0])} is ${status(a[1])}, not open`);
-      case "SettlementRegistryTicketNotReturned":
-        return make(
-          `ticket ${this.t(a[0])} is ${status(a[1])}; only a returned ticket can be amended`,
-        );
       case "SettlementRegistryTicketFinal":
         return make(`ticket ${this.t(a[0])} is ${status(a[1])} and can no longer change`);
       case "SettlementRegistryNotOriginator":
         return make(`only the originator ${who(a[2])} may do this to ticket ${this.t(a[0])}`);
-      case "SettlementRegistryInvalidReason":
-        return make("the reason is not a valid ISO status qualifier and four-letter code");
       case "SettlementRegistryDirectoryFull":
         return make("the party directory is full");
       case "EnforcedPause":

@@ -2,6 +2,7 @@
  * How tickets look on a party's screen.
  */
 import type { TicketView } from "../app/tickets.js";
+import { reasonsText } from "../app/history.js";
 import type { InboxRow } from "../app/watch.js";
 import type { Output } from "./output.js";
 import type { RecipientRole } from "../ticket/route.js";
@@ -63,17 +64,21 @@ export function renderTicket(out: Output, view: TicketView): void {
 }
 
 export function describeHistory(h: TicketView["history"][number]): string {
+  const by = (name: string | undefined) => name ?? "a route party you cannot name";
   switch (h.kind) {
     case "created":
       return `created by ${h.byName} (version 1)`;
     case "approved":
-      return `v${h.version} approved (OK) by ${h.byName} at step ${h.step + 1}`;
+      return `v${h.version} approved (OK) by ${by(h.byName)} at step ${h.step + 1}`;
     case "completed":
       return `v${h.version} completed`;
-    case "returned":
-      return `v${h.version} returned (NG) by ${h.byName} at step ${h.step + 1}: ${h.qualifier}/${h.reason} ${h.meaning}${h.note === undefined ? "" : ` — "${h.note}"`}`;
-    case "amended":
-      return `amended: version ${h.version}, approvals restart`;
+    case "returned": {
+      const why = h.reasons === undefined ? "" : `: ${reasonsText(h.reasons)}`;
+      const note = h.note === undefined ? "" : ` — "${h.note}"`;
+      return `v${h.version} returned (NG) by ${by(h.byName)} at step ${h.step + 1}${why}${note}`;
+    }
+    case "revised":
+      return `revised: version ${h.version}, approvals restart`;
     case "cancelled":
       return `v${h.version} cancelled`;
   }

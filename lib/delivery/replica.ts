@@ -11,8 +11,13 @@ import { getAddress } from "ethers";
 import { describeError, StoreConflictError, StoreError, TamperError } from "../errors.js";
 import type { RegistryClient } from "../chain/registry.js";
 import type { EnvelopeStore } from "../ticket/store.js";
-import { notificationsFor, ticketHistory } from "../chain/events.js";
-import { committedSet, type CommittedSet } from "../chain/committed-set.js";
+import { ticketHistory } from "../chain/events.js";
+import {
+  committedSet,
+  senderLocators,
+  ticketsOf,
+  type CommittedSet,
+} from "../chain/committed-set.js";
 import { DEFAULT_TIMEOUT_MS, getEnvelope } from "./client.js";
 import {
   myLocators,
@@ -82,7 +87,7 @@ async function writeSet(
 export async function fetchSet(input: FetchInput): Promise<FetchResult> {
   const timeout = input.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const set = await committedSet(input.registry, input.ticketKey, input.kind, input.version);
-  const mine = myLocators(input.me, await input.registry.publicKeys(set.sender), set);
+  const mine = await senderLocators(input.registry, set, (keys) => myLocators(input.me, keys, set));
   const replicas = input.replicas ?? (await replicasFor(input.registry, set, input.me.address));
   const skipped: FetchResult["skipped"] = [];
   for (const replica of replicas) {
@@ -133,7 +138,7 @@ export async function holdsVerifiedSet(
   ref: SetRef,
 ): Promise<boolean> {
   const set = await committedSet(registry, ref.ticketKey, ref.kind, ref.version);
-  const mine = myLocators(me, await registry.publicKeys(set.sender), set);
+  const mine = await senderLocators(registry, set, (keys) => myLocators(me, keys, set));
   for (const [locator, key] of mine) {
     const at = await store.lookup(locator).catch(() => undefined);
     if (at === undefined || at.version !== set.version) continue;
@@ -155,18 +160,16 @@ export async function holdsVerifiedSet(
 }
 
 /** Every set a party should hold: each version of its tickets, and each note of a return. */
-export async function setsOf(registry: RegistryClient, party: string): Promise<SetRef[]> {
+export async function setsOf(registry: RegistryClient, me: KeyHolder): Promise<SetRef[]> {
   const head = await registry.read(() => registry.contract.runner!.provider!.getBlockNumber());
-  const keys = [
-    ...new Set((await notificationsFor(registry, party, 0, head)).map((n) => n.key.toLowerCase())),
-  ];
+  const keys = await ticketsOf(registry, me, 0, head);
   const refs: SetRef[] = [];
   for (const ticketKey of keys) {
     const t = await registry.ticket(ticketKey);
     for (let version = 1; version <= t.version; version++)
       refs.push({ ticketKey, kind: "ticket", version });
     for (const e of await ticketHistory(registry, ticketKey)) {
-      if (e.kind === "returned" && !/^0x0{64}$/.test(e.narrativeCommitment)) {
+      if (e.kind === "returned" && !/^0x0{64}$/.test(e.reasonCommitment)) {
         refs.push({ ticketKey, kind: "note", version: e.version });
       }
     }
@@ -195,7 +198,7 @@ export async function recoverStore(input: {
   replicas?: readonly string[];
   timeoutMs?: number;
 }): Promise<RecoveryReport> {
-  const refs = await setsOf(input.registry, input.me.address);
+  const refs = await setsOf(input.registry, input.me);
   const report: RecoveryReport = { expected: refs.length, present: 0, fetched: 0, failed: [] };
   for (const ref of refs) {
     if (await holdsVerifiedSet(input.registry, input.store, input.me, ref)) {

@@ -22,7 +22,12 @@ import {
 import type { RegistryClient } from "../chain/registry.js";
 import { LOCATOR_PATTERN } from "../crypto/locator.js";
 import { verifyEnvelope } from "../ticket/envelope-commitment.js";
-import { committedSet, holdsSet, type CommittedSet } from "../chain/committed-set.js";
+import {
+  committedSet,
+  holdsSetAs,
+  senderLocators,
+  type CommittedSet,
+} from "../chain/committed-set.js";
 import { myLocators, openOwn, type KeyHolder } from "../ticket/open-set.js";
 import { FolderStore } from "./folder.js";
 import {
@@ -111,7 +116,12 @@ export async function verifyPush(
     if (error instanceof StoreError) throw new Refusal(404, error);
     throw error;
   }
-  if (!holdsSet(set, owner.address)) {
+  if (!(await holdsSetAs(registry, set, owner)) && options.refreshOwnerKeys !== undefined) {
+    // The store's own party may have rotated its key since the server started.
+    const keys = await options.refreshOwnerKeys();
+    if (keys.length > owner.keys.length) owner = options.owner = { address: owner.address, keys };
+  }
+  if (!(await holdsSetAs(registry, set, owner))) {
     throw new Refusal(
       403,
       new NotAPartyError(
@@ -140,12 +150,12 @@ export async function verifyPush(
       );
     }
   }
-  let mine = myLocators(owner, await registry.publicKeys(set.sender), set);
+  let mine = await senderLocators(registry, set, (keys) => myLocators(owner, keys, set));
   let own = entries.find((e) => mine.has(e.locator));
   if (own === undefined) {
     // The sender may have rotated its key since the directory was cached: read it again.
     registry.refreshParties();
-    mine = myLocators(owner, await registry.publicKeys(set.sender), set);
+    mine = await senderLocators(registry, set, (keys) => myLocators(owner, keys, set));
     own = entries.find((e) => mine.has(e.locator));
   }
   if (own === undefined && options.refreshOwnerKeys !== undefined) {
@@ -153,7 +163,7 @@ export async function verifyPush(
     const keys = await options.refreshOwnerKeys();
     if (keys.length > owner.keys.length) {
       owner = options.owner = { address: owner.address, keys };
-      mine = myLocators(owner, await registry.publicKeys(set.sender), set);
+      mine = await senderLocators(registry, set, (keys) => myLocators(owner, keys, set));
       own = entries.find((e) => mine.has(e.locator));
     }
   }

@@ -14,6 +14,7 @@ import { actAs, createApp, type Actor, type App } from "../app/context.js";
 import { admitParty, registerKey } from "../app/parties.js";
 import { FailoverProvider } from "../chain/failover.js";
 import { startStoreServer, type StoreServer } from "../store/server.js";
+import { routeParties, stealthRouteFor } from "../app/sealing.js";
 import { sealTicket, type SealedTicket } from "../ticket/seal.js";
 import { readTradeFile } from "../ticket/file.js";
 import { toBase64, DELIVERY_FORMAT, type PushBody } from "../store/protocol.js";
@@ -131,21 +132,21 @@ export async function createRaw(c: Consortium, route = ROUTE): Promise<SealedTic
   const am = c.parties["asset-manager"];
   const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
   const parties = await Promise.all(route.map((n) => am.app.registry.resolveParty(n)));
+  const { stealth, slots } = stealthRouteFor(parties);
   const sealed = sealTicket({
     trade,
     originator: { address: am.actor.party.address, keyPair: am.actor.keys.at(-1)! },
-    route: parties.map((p) => ({
-      address: p.address,
-      publicKey: p.encryptionKey,
-      keyVersion: p.keyVersion,
-    })),
+    route: routeParties(parties),
+    slots,
   });
   await am.actor.registry.send(() =>
     am.actor.registry.contract.createTicket(
-      sealed.ticketKey,
+      sealed.ref,
       sealed.tradeCommitment,
       sealed.envelopeCommitment,
-      parties.map((p) => p.address),
+      stealth.route,
+      stealth.ephemeralKey,
+      stealth.viewTags,
     ),
   );
   return sealed;

@@ -2,9 +2,11 @@
  * Measures the gas of every registry operation on a fresh simulated london chain (the oldest EVM
  * the registry targets; london and later forks price these operations the same). Shared by
  * `scripts/gas-snapshot.ts`, which writes the snapshot, and `test/contracts/gas.ts`, which checks
- * against it.
+ * against it. Approvals and returns are sent by real one-time addresses.
  */
 import { network } from "hardhat";
+
+import { oneTimeRouteFor, partyKeys } from "./keys.js";
 
 import type { ContractTransactionResponse } from "ethers";
 
@@ -13,8 +15,8 @@ export const HARDFORK = "london";
 /** Every measured operation, in the order they appear in the snapshot. */
 export const OPERATIONS = [
   "admitParty",
-  "registerEncryptionKey (first)",
-  "registerEncryptionKey (rotate)",
+  "registerKeys (first)",
+  "registerKeys (rotate)",
   "createTicket (route 1)",
   "createTicket (route 3)",
   "createTicket (route 8)",
@@ -22,7 +24,7 @@ export const OPERATIONS = [
   "approve (route 3, step 1)",
   "approve (route 3, final)",
   "reject (route 3, step 0)",
-  "amend",
+  "revise (route 3)",
   "cancel",
 ] as const;
 
@@ -56,29 +58,36 @@ const G_SSTORE_SET_COLD = 20_000 + G_COLD_SLOAD;
 /** SSTORE of a non-zero slot to another non-zero value, plus the cold access. */
 const G_SSTORE_RESET_COLD = 2_900 + G_COLD_SLOAD;
 
+const KEYS: [number, string] = [
+  3 * G_SSTORE_SET_COLD + G_SSTORE_RESET_COLD,
+  "viewing key, spending key x and prefix (3 cold sets) + key version in the party record (cold reset)",
+];
+const CREATE: [number, string] = [
+  2 * G_SSTORE_SET_COLD,
+  "the ticket's state slot and route commitment (2 cold sets)",
+];
+const DECIDE: [number, string] = [
+  G_SSTORE_RESET_COLD + G_COLD_SLOAD,
+  "state slot (cold reset) + route commitment (cold read)",
+];
+
 /** The storage each operation must touch at least, whatever the implementation. */
 const STORAGE_FLOOR: Record<Operation, [number, string]> = {
   admitParty: [
     4 * G_SSTORE_SET_COLD + G_SSTORE_RESET_COLD,
     "directory entry, party record, name and name index (4 cold sets) + directory length (cold reset)",
   ],
-  "registerEncryptionKey (first)": [
-    G_SSTORE_SET_COLD + G_SSTORE_RESET_COLD,
-    "key slot (cold set) + key version in the party record (cold reset)",
-  ],
-  "registerEncryptionKey (rotate)": [
-    G_SSTORE_SET_COLD + G_SSTORE_RESET_COLD,
-    "key slot (cold set) + key version in the party record (cold reset)",
-  ],
-  "createTicket (route 1)": [3 * G_SSTORE_SET_COLD, "3 ticket slots (cold sets)"],
-  "createTicket (route 3)": [3 * G_SSTORE_SET_COLD, "3 ticket slots (cold sets)"],
-  "createTicket (route 8)": [3 * G_SSTORE_SET_COLD, "3 ticket slots (cold sets)"],
-  "approve (route 3, step 0)": [G_SSTORE_RESET_COLD, "ticket hot slot (cold reset)"],
-  "approve (route 3, step 1)": [G_SSTORE_RESET_COLD, "ticket hot slot (cold reset)"],
-  "approve (route 3, final)": [G_SSTORE_RESET_COLD, "ticket hot slot (cold reset)"],
-  "reject (route 3, step 0)": [G_SSTORE_RESET_COLD, "ticket hot slot (cold reset)"],
-  amend: [3 * G_SSTORE_RESET_COLD, "ticket hot slot and both commitments (3 cold resets)"],
-  cancel: [G_SSTORE_RESET_COLD, "ticket hot slot (cold reset)"],
+  "registerKeys (first)": KEYS,
+  "registerKeys (rotate)": KEYS,
+  "createTicket (route 1)": CREATE,
+  "createTicket (route 3)": CREATE,
+  "createTicket (route 8)": CREATE,
+  "approve (route 3, step 0)": DECIDE,
+  "approve (route 3, step 1)": DECIDE,
+  "approve (route 3, final)": DECIDE,
+  "reject (route 3, step 0)": DECIDE,
+  "revise (route 3)": [2 * G_SSTORE_RESET_COLD, "state slot and route commitment (2 cold resets)"],
+  cancel: [G_SSTORE_RESET_COLD, "state slot (cold reset)"],
 };
 
 function calldataGas(data: string): number {
@@ -117,73 +126,95 @@ async function measure(
 
 /** Runs every operation once on a fresh london chain and returns its gas. */
 export async function measureGas(): Promise<Record<Operation, Measurement>> {
-  const { ethers } = await network.create({ override: { hardfork: HARDFORK } });
+  const { ethers, networkHelpers } = await network.create({ override: { hardfork: HARDFORK } });
   const signers = await ethers.getSigners();
   const [admin, originator] = signers;
-  const approvers = signers.slice(2, 10); // eight route parties
+  const parties = signers.slice(2, 10); // eight route parties
   const registry = await ethers.deployContract("SettlementRegistry", [admin.address]);
   const r = (op: Operation, sent: Promise<ContractTransactionResponse>) => measure(op, sent);
   const out = {} as Record<Operation, Measurement>;
   const id = (s: string) => ethers.id(s);
-  const label = (i: number) => ethers.encodeBytes32String(`party-${i}`);
+  const label = (i: number) => `party-${i}`;
+  const register = (signer: (typeof signers)[number], name: string, version = 1) => {
+    const k = partyKeys(name, version);
+    return registry.connect(signer).registerKeys(k.viewingKey, k.spendingKey);
+  };
 
-  // Membership: the originator and the first approvers are admitted before the measured one, so
+  // Membership: the originator and the first parties are admitted before the measured one, so
   // the directory length is already non-zero, as it is on any live consortium.
-  await registry.admitParty(originator.address, label(1));
-  await registry.connect(originator).registerEncryptionKey(id("key:1"));
-  for (const [i, a] of approvers.slice(0, 7).entries()) {
-    await registry.admitParty(a.address, label(i + 2));
-    await registry.connect(a).registerEncryptionKey(id(`key:${i + 2}`));
+  await registry.admitParty(originator.address, ethers.encodeBytes32String(label(1)));
+  await register(originator, label(1));
+  for (const [i, p] of parties.slice(0, 7).entries()) {
+    await registry.admitParty(p.address, ethers.encodeBytes32String(label(i + 2)));
+    await register(p, label(i + 2));
   }
-  const last = approvers[7];
-  out.admitParty = await r("admitParty", registry.admitParty(last.address, label(9)));
-  out["registerEncryptionKey (first)"] = await r(
-    "registerEncryptionKey (first)",
-    registry.connect(last).registerEncryptionKey(id("key:9")),
+  const last = parties[7];
+  out.admitParty = await r(
+    "admitParty",
+    registry.admitParty(last.address, ethers.encodeBytes32String(label(9))),
   );
-  out["registerEncryptionKey (rotate)"] = await r(
-    "registerEncryptionKey (rotate)",
-    registry.connect(last).registerEncryptionKey(id("key:9:rotated")),
-  );
+  out["registerKeys (first)"] = await r("registerKeys (first)", register(last, label(9)));
+  out["registerKeys (rotate)"] = await r("registerKeys (rotate)", register(last, label(9), 2));
 
-  const route = (n: number) => approvers.slice(0, n).map((a) => a.address);
-  const create = (key: string, n: number) =>
+  const labels = (n: number) => Array.from({ length: n }, (_, i) => label(i + 2));
+  const route = async (n: number) => {
+    const derived = oneTimeRouteFor(labels(n), ethers.provider);
+    for (const w of derived.wallets) await networkHelpers.setBalance(w.address, 10n ** 18n);
+    return derived;
+  };
+  const create = (ref: string, x: Awaited<ReturnType<typeof route>>) =>
     registry
       .connect(originator)
-      .createTicket(id(`ticket:${key}`), id(`trade:${key}`), id(`envelope:${key}`), route(n));
+      .createTicket(
+        id(`ref:${ref}`),
+        id(`trade:${ref}`),
+        id(`envelope:${ref}`),
+        x.route,
+        x.ephemeralKey,
+        x.viewTags,
+      );
+  const key = (ref: string) => registry.ticketKey(originator.address, id(`ref:${ref}`));
 
-  out["createTicket (route 1)"] = await r("createTicket (route 1)", create("one", 1));
-  out["createTicket (route 8)"] = await r("createTicket (route 8)", create("eight", 8));
-  out["createTicket (route 3)"] = await r("createTicket (route 3)", create("three", 3));
-  const three = id("ticket:three");
-  out["approve (route 3, step 0)"] = await r(
+  out["createTicket (route 1)"] = await r("createTicket (route 1)", create("one", await route(1)));
+  out["createTicket (route 8)"] = await r(
+    "createTicket (route 8)",
+    create("eight", await route(8)),
+  );
+  const three = await route(3);
+  out["createTicket (route 3)"] = await r("createTicket (route 3)", create("three", three));
+  const t3 = await key("three");
+  const steps = [
     "approve (route 3, step 0)",
-    registry.connect(approvers[0]).approve(three),
-  );
-  out["approve (route 3, step 1)"] = await r(
     "approve (route 3, step 1)",
-    registry.connect(approvers[1]).approve(three),
-  );
-  out["approve (route 3, final)"] = await r(
     "approve (route 3, final)",
-    registry.connect(approvers[2]).approve(three),
-  );
+  ] as const;
+  for (const [i, op] of steps.entries()) {
+    out[op] = await r(op, registry.connect(three.wallets[i]).approve(t3, 1, three.route));
+  }
 
-  await create("returned", 3);
-  const returned = id("ticket:returned");
+  const returned = await route(3);
+  await create("returned", returned);
+  const tr = await key("returned");
   out["reject (route 3, step 0)"] = await r(
     "reject (route 3, step 0)",
-    registry
-      .connect(approvers[0])
-      .reject(returned, "0x4e4d4154", "0x44444154", id("narrative:returned")), // NMAT, DDAT
+    registry.connect(returned.wallets[0]).reject(tr, 1, returned.route, id("reason:returned")),
   );
-  out.amend = await r(
-    "amend",
+  const v2 = await route(3);
+  out["revise (route 3)"] = await r(
+    "revise (route 3)",
     registry
       .connect(originator)
-      .amend(returned, id("trade:returned:v2"), id("envelope:returned:v2")),
+      .revise(
+        tr,
+        1,
+        id("trade:returned:v2"),
+        id("envelope:returned:v2"),
+        v2.route,
+        v2.ephemeralKey,
+        v2.viewTags,
+      ),
   );
-  out.cancel = await r("cancel", registry.connect(originator).cancel(returned));
+  out.cancel = await r("cancel", registry.connect(originator).cancel(tr));
 
   const ordered = {} as Record<Operation, Measurement>;
   for (const op of OPERATIONS) ordered[op] = out[op];

@@ -3,9 +3,11 @@
  *
  * A ticket ID is what people read aloud and type: `T-` and 12 Crockford base32 characters in three
  * groups of four (`T-7KQ4-M2XD-9PWA`, 60 random bits). It names the ticket in the off-chain store.
- * The chain knows the ticket only by its key, `keccak256(abi.encode(TICKET_KEY_DOMAIN, id, secret))`,
- * where `secret` is 32 random bytes that travel only inside the per-party ciphertexts: knowing the ID
- * alone does not locate the on-chain record.
+ * The originator sends the chain a reference, `ref = keccak256(abi.encode(TICKET_KEY_DOMAIN, id,
+ * secret))`, where `secret` is 32 random bytes that travel only inside the per-party ciphertexts:
+ * knowing the ID alone does not locate the on-chain record. The chain files the ticket under its
+ * key, `keccak256(abi.encode(originator, ref))`, computed from the sender of the create: a member
+ * that copies a pending create makes a record of its own, never the victim's.
  */
 import { randomBytes } from "node:crypto";
 
@@ -87,8 +89,8 @@ export function newTicketSecret(): string {
   return `0x${randomBytes(32).toString("hex")}`;
 }
 
-/** The on-chain key of a ticket: `keccak256(abi.encode(TICKET_KEY_DOMAIN, id, secret))`. */
-export function ticketKey(id: string, secret: string): string {
+/** The reference the originator sends: `keccak256(abi.encode(TICKET_KEY_DOMAIN, id, secret))`. */
+export function ticketRef(id: string, secret: string): string {
   const canonical = normalizeTicketId(id);
   if (!/^0x[0-9a-fA-F]{64}$/.test(secret)) {
     throw new InputError("ticket secret: must be 32 bytes as 0x-hex");
@@ -96,4 +98,18 @@ export function ticketKey(id: string, secret: string): string {
   return keccakHex(
     abiEncode([{ string: TICKET_KEY_DOMAIN }, { string: canonical }, { bytes32: secret }]),
   );
+}
+
+/** The registry's record key of `ref` created by `originator`: `keccak256(abi.encode(originator, ref))`. */
+export function recordKey(originator: string, ref: string): string {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(originator)) {
+    throw new InputError("originator: must be an address (20 bytes as 0x-hex)");
+  }
+  const word = `0x${"00".repeat(12)}${originator.slice(2)}`;
+  return keccakHex(abiEncode([{ bytes32: word }, { bytes32: ref }]));
+}
+
+/** The on-chain key of ticket `id` created by `originator`: {@link recordKey} of its {@link ticketRef}. */
+export function ticketKey(id: string, secret: string, originator: string): string {
+  return recordKey(originator, ticketRef(id, secret));
 }

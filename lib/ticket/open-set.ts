@@ -172,12 +172,13 @@ function checkBinding(
     throw moved(`ticket ${body.id}, not ${expect.id}`);
   let recomputed: string;
   try {
-    recomputed = deriveTicketKey(normalizeTicketId(body.id), body.secret);
+    const originator = String((body as { originator?: unknown }).originator);
+    recomputed = deriveTicketKey(normalizeTicketId(body.id), body.secret, originator);
   } catch {
     throw moved("no valid ticket (bad ID or secret)");
   }
   if (recomputed !== expect.ticketKey.toLowerCase())
-    throw moved("another ticket (ID and secret do not give this key)");
+    throw moved("another ticket (ID, secret and originator do not give this key)");
   if (!body.envelopes.includes(expect.locator)) throw moved("another envelope set");
 }
 

@@ -169,7 +169,11 @@ export async function openNote(input: OpenNoteInput): Promise<OpenedNote> {
     proof: input.proof,
   });
   const p = opened.body as unknown as NotePlaintext;
-  if (p.format !== NOTE_FORMAT || typeof p.narrative !== "string") {
+  if (
+    p.format !== NOTE_FORMAT ||
+    !Array.isArray(p.reasons) ||
+    (p.narrative !== undefined && typeof p.narrative !== "string")
+  ) {
     throw new TamperError(`note of ${opened.id} v${opened.version}: unknown payload format`);
   }
   if (input.author !== undefined && getAddress(input.author) !== getAddress(p.author)) {

@@ -15,12 +15,13 @@ import {
   newTicketSecret,
   normalizeTicketId,
   ticketKey as deriveTicketKey,
+  ticketRef,
 } from "./id.js";
 import { parseTrade, type Trade } from "./schema.js";
 import { checkRoute, envelopeRecipients, type RecipientRole } from "./route.js";
 
 export const TICKET_FORMAT = "sr-ticket/1";
-export const NOTE_FORMAT = "sr-note/1";
+export const NOTE_FORMAT = "sr-note/2";
 export const MAX_NARRATIVE = 2000;
 
 /** A route party as the registry publishes it. */
@@ -29,6 +30,22 @@ export interface RouteParty {
   /** Its current x25519 public key (0x-hex or bytes). */
   publicKey: string | Uint8Array;
   keyVersion: number;
+}
+
+/**
+ * One position of a ticket version's route as the originator derived it: which party stands
+ * behind the one-time address, and with which of its key versions. Only the envelopes carry it,
+ * so only the ticket's own parties can name who approved or returned it.
+ */
+export interface RouteSlot {
+  /** The party's directory address. */
+  party: string;
+  /** Its directory name when sealed. */
+  name: string;
+  /** The key version the one-time address was derived from. */
+  keyVersion: number;
+  /** The one-time address on the chain. */
+  address: string;
 }
 
 /** The sealer's identity and own key pair. */
@@ -51,6 +68,8 @@ export interface TicketPlaintext {
   trade: Trade;
   /** 256-bit master salt of the trade commitment. */
   salt: string;
+  /** Who stands behind each one-time address of this version's on-chain route. */
+  slots?: RouteSlot[];
   /** Locators of every envelope of this version, decoys included. */
   envelopes: string[];
 }
@@ -64,6 +83,8 @@ export interface SealTicketInput {
   trade: Trade;
   originator: Sealer;
   route: readonly RouteParty[];
+  /** The route's one-time addresses, one per route party, in order. */
+  slots?: readonly RouteSlot[];
   /** 0x-hex 32 bytes; random by default (fixed only in tests). */
   salt?: string;
 }
@@ -71,6 +92,9 @@ export interface SealTicketInput {
 export interface SealedTicket {
   id: string;
   secret: string;
+  /** What the create sends: `ticketRef(id, secret)`. */
+  ref: string;
+  /** The record key: `ticketKey(id, secret, originator)`. */
   ticketKey: string;
   version: number;
   tradeCommitment: string;
@@ -109,8 +133,9 @@ export function sealTicket(input: SealTicketInput): SealedTicket {
   const originator = getAddress(input.originator.address);
   const route = checkRoute(originator, input.route);
   const salt = checkSecret(input.salt ?? hexlify(randomBytes(32)), "salt");
-  const key = deriveTicketKey(id, secret);
+  const key = deriveTicketKey(id, secret, originator);
   const committed = { id, version, originator, route, trade, salt };
+  const slots = checkSlots(route, input.slots);
 
   const own = input.originator.keyPair;
   const recipients: SetRecipient[] = envelopeRecipients(
@@ -129,11 +154,21 @@ export function sealTicket(input: SealTicketInput): SealedTicket {
     version,
     sender: { address: originator, keyPair: own },
     recipients,
-    body: { format: TICKET_FORMAT, ticketKey: key, version, originator, route, trade, salt },
+    body: {
+      format: TICKET_FORMAT,
+      ticketKey: key,
+      version,
+      originator,
+      route,
+      trade,
+      salt,
+      ...(slots === undefined ? {} : { slots }),
+    },
   });
   return {
     id,
     secret,
+    ref: ticketRef(id, secret),
     ticketKey: key,
     version,
     tradeCommitment: tradeCommitment(committed),
@@ -144,27 +179,78 @@ export function sealTicket(input: SealTicketInput): SealedTicket {
   };
 }
 
-/** What a recipient reads after decrypting its note envelope. */
+/** The slot table must name one party per route position, and nobody twice. */
+function checkSlots(
+  route: readonly string[],
+  slots: readonly RouteSlot[] | undefined,
+): RouteSlot[] | undefined {
+  if (slots === undefined) return undefined;
+  if (slots.length !== route.length) {
+    throw new InputError(`route slots: ${slots.length} slots for ${route.length} route parties`);
+  }
+  return slots.map((s, i) => {
+    if (getAddress(s.party) !== route[i]) {
+      throw new InputError(`route slot ${i}: names ${s.party}, the route ${route[i]}`);
+    }
+    if (!Number.isInteger(s.keyVersion) || s.keyVersion < 1) {
+      throw new InputError(`route slot ${i}: key version ${String(s.keyVersion)} is invalid`);
+    }
+    return {
+      party: route[i],
+      name: String(s.name),
+      keyVersion: s.keyVersion,
+      address: getAddress(s.address),
+    };
+  });
+}
+
+/**
+ * What a recipient reads after decrypting its return envelope: the reasons (canonical
+ * `QUALIFIER/CODE` or `QUALIFIER/SCHEME/CODE`, several per return) and the optional note. The
+ * chain holds only the set's commitment (`reasonCommitment`): a Merkle root over leaves blinded
+ * with the ticket's secret, so it says nothing about the reasons and no one can change them.
+ */
 export interface NotePlaintext {
   format: typeof NOTE_FORMAT;
   id: string;
   secret: string;
   ticketKey: string;
   version: number;
-  /** The party that returned the ticket. */
+  /** The ticket's originator (part of the record key the binding is checked against). */
+  originator: string;
+  /** The party that returned the ticket (its directory address, not its one-time address). */
   author: string;
-  narrative: string;
+  reasons: string[];
+  narrative?: string;
   envelopes: string[];
 }
 
 export interface SealNoteInput {
-  /** The ticket being returned: ID, secret and the version returned. */
-  ticket: { id: string; secret: string; version: number };
+  /** The ticket being returned: ID, secret, originator and the version returned. */
+  ticket: { id: string; secret: string; version: number; originator: string };
   /** The returning party. */
   author: Sealer;
   /** The originator and every route party (the author included, so it can read its own note). */
   recipients: readonly (RouteParty & { role: RecipientRole })[];
-  narrative: string;
+  /** Canonical reasons, at least one (see `lib/reasons.ts`: `formatReason`). */
+  reasons: readonly string[];
+  narrative?: string;
+}
+
+/** Reasons as sealed: 1 to 8 canonical field-24B strings. */
+export const MAX_REASONS = 8;
+const REASON_RE = /^[A-Z]{4}(?:\/[A-Z0-9]{1,8})?\/[A-Z0-9]{4}$/;
+
+export function checkReasons(reasons: unknown): string[] {
+  if (!Array.isArray(reasons) || reasons.length === 0 || reasons.length > MAX_REASONS) {
+    throw new InputError(`reasons: give 1 to ${MAX_REASONS} reasons`);
+  }
+  return reasons.map((r) => {
+    if (typeof r !== "string" || !REASON_RE.test(r)) {
+      throw new InputError(`reasons: ${JSON.stringify(r)} is not QUALIFIER/CODE`);
+    }
+    return r;
+  });
 }
 
 export interface SealedNote {
@@ -192,14 +278,19 @@ export function checkNarrative(narrative: unknown): string {
   return narrative;
 }
 
-/** Seals the free-text narrative of a return (NG) for the originator and the route parties. */
+/** Seals the reasons and note of a return (NG) for the originator and the route parties. */
 export function sealNote(input: SealNoteInput): SealedNote {
   const id = normalizeTicketId(input.ticket.id);
   const secret = checkSecret(input.ticket.secret, "ticket secret");
   const version = checkVersion(input.ticket.version);
-  const narrative = checkNarrative(input.narrative);
+  const reasons = checkReasons(input.reasons);
+  const narrative =
+    input.narrative === undefined || input.narrative === ""
+      ? undefined
+      : checkNarrative(input.narrative);
   const author = getAddress(input.author.address);
-  const key = deriveTicketKey(id, secret);
+  const originator = getAddress(input.ticket.originator);
+  const key = deriveTicketKey(id, secret, originator);
   const set = sealSet({
     kind: "note",
     id,
@@ -208,7 +299,15 @@ export function sealNote(input: SealNoteInput): SealedNote {
     version,
     sender: { address: author, keyPair: input.author.keyPair },
     recipients: input.recipients.map((r) => ({ ...r })),
-    body: { format: NOTE_FORMAT, ticketKey: key, version, author, narrative },
+    body: {
+      format: NOTE_FORMAT,
+      ticketKey: key,
+      version,
+      originator,
+      author,
+      reasons,
+      ...(narrative === undefined ? {} : { narrative }),
+    },
   });
   return {
     id,

@@ -1,4 +1,8 @@
-/** The admin's membership tasks: a suspended party cannot act until it is restored. */
+/**
+ * The admin's membership tasks. A suspended party receives nothing new (the originator's client
+ * refuses to route to it), its own client refuses its decisions, and the originator re-routes a
+ * ticket that waits for it; restored, it acts again.
+ */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +19,7 @@ describe("party:suspend and party:restore", function () {
   this.timeout(60_000);
   let dataDir: string;
   let previousRethrow: boolean;
+  const file = join(hre.config.paths.root, "examples", "dvp-japanese-equity-buy.json");
   const run = <T>(name: string, args: Record<string, unknown>) =>
     quiet(
       async () =>
@@ -28,7 +33,7 @@ describe("party:suspend and party:restore", function () {
     const { ethers } = await hre.network.getOrCreate();
     const accounts = await ethers.getSigners();
     await run("registry:deploy", {});
-    for (const [i, name] of ["asset-manager", "custodian-bank"].entries()) {
+    for (const [i, name] of ["asset-manager", "custodian-bank", "csd"].entries()) {
       await run("party:admit", { address: accounts[i + 1].address, name });
       await run("party:register-key", { as: name });
     }
@@ -40,7 +45,6 @@ describe("party:suspend and party:restore", function () {
   });
 
   it("stops a suspended approver with one line, and lets it act again once restored", async function () {
-    const file = join(hre.config.paths.root, "examples", "dvp-japanese-equity-buy.json");
     const { id } = await run<CreateResult>("ticket:create", {
       as: "asset-manager",
       file,
@@ -51,9 +55,9 @@ describe("party:suspend and party:restore", function () {
     const refused = await run("ticket:approve", { as: "custodian-bank", id }).catch(
       (e: unknown) => e,
     );
-    expect(refused).to.be.instanceOf(ContractError);
-    expect((refused as ContractError).oneLine()).to.match(
-      /^custodian-bank \(0x[0-9a-fA-F]{40}\) is suspended — /,
+    expect(refused).to.be.instanceOf(PartyError);
+    expect((refused as PartyError).oneLine()).to.match(
+      /^custodian-bank \(0x[0-9a-fA-F]{40}\) is suspended and cannot approve or return tickets — /,
     );
 
     // Only the admin suspends: a party cannot suspend another.
@@ -67,6 +71,57 @@ describe("party:suspend and party:restore", function () {
     await run("party:restore", { party: "custodian-bank" });
     const approved = await run<{ status: string }>("ticket:approve", { as: "custodian-bank", id });
     expect(approved.status).to.equal("completed");
+  });
+
+  it("sends a suspended party nothing new, and re-routes the ticket that waits for it", async function () {
+    const { id } = await run<CreateResult>("ticket:create", {
+      as: "asset-manager",
+      file,
+      route: "custodian-bank,csd",
+      id: "",
+    });
+    await run("party:suspend", { party: "custodian-bank" });
+    try {
+      // No new ticket for it...
+      const create = await run("ticket:create", {
+        as: "asset-manager",
+        file,
+        route: "custodian-bank,csd",
+        id: "",
+      }).catch((e: unknown) => e);
+      expect(create).to.be.instanceOf(PartyError);
+      expect((create as PartyError).oneLine()).to.match(
+        /custodian-bank \(0x[0-9a-fA-F]{40}\) is suspended and cannot receive new tickets/,
+      );
+      // ...no new version of an old one: an amendment points at ticket:reroute.
+      const amend = await run("ticket:amend", { as: "asset-manager", id, file }).catch(
+        (e: unknown) => e,
+      );
+      expect(amend).to.be.instanceOf(PartyError);
+      expect((amend as PartyError).oneLine()).to.include(`ticket:reroute --id ${id}`);
+      const csdBefore = await run<{ myTurn: boolean; id?: string }[]>("ticket:list", {
+        as: "csd",
+        state: "all",
+      });
+      expect(csdBefore.find((r) => r.id === id)?.myTurn).to.equal(false);
+
+      const rerouted = await run<{ version: number; route: { name: string }[] }>("ticket:reroute", {
+        as: "asset-manager",
+        id,
+        route: "csd",
+      });
+      expect(rerouted.version).to.equal(2);
+      expect(rerouted.route.map((p) => p.name)).to.deep.equal(["csd"]);
+      const waiting = await run<{ id?: string }[]>("ticket:list", {
+        as: "csd",
+        state: "waiting",
+      });
+      expect(waiting.map((r) => r.id)).to.include(id);
+      const done = await run<{ status: string }>("ticket:approve", { as: "csd", id });
+      expect(done.status).to.equal("completed");
+    } finally {
+      await run("party:restore", { party: "custodian-bank" });
+    }
   });
 
   it("names the option holding an unknown party", async function () {

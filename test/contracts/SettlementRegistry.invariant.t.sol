@@ -3,11 +3,12 @@ pragma solidity ^0.8.24;
 
 import {ISettlementRegistry} from "../../contracts/interfaces/ISettlementRegistry.sol";
 import {SettlementRegistry} from "../../contracts/SettlementRegistry.sol";
+import {Fixtures} from "./utils/Fixtures.sol";
 import {TestBase} from "./utils/TestBase.sol";
 
-/// @notice Drives the registry with random actions by random parties, keeps a reference model of
-/// every ticket beside it, and counts every disagreement. It never reverts itself, so that the
-/// invariant checks see every sequence through to the end.
+/// @notice Drives the registry with random actions by random members and one-time addresses,
+/// keeps a reference model of every ticket beside it, and counts every disagreement. It never
+/// reverts itself, so that the invariant checks see every sequence through to the end.
 contract RegistryHandler is TestBase {
     uint256 internal constant ACTORS = 6;
 
@@ -31,10 +32,12 @@ contract RegistryHandler is TestBase {
 
     /// @notice The registry accepted or refused an action differently from the model.
     uint256 public mismatches;
-    /// @notice A successful approve came from a party other than the one at the current step, or
-    /// moved the step by anything but one.
+    /// @notice A successful approve came from an address other than the one at the current step,
+    /// or moved the step by anything but one.
     uint256 public wrongAdvances;
-    /// @notice A ticket's version went down, or moved without an amendment.
+    /// @notice A decision (approve or reject) landed while naming a version other than the current.
+    uint256 public staleDecisions;
+    /// @notice A ticket's version went down, or moved without a revision.
     uint256 public versionJumps;
     /// @notice Successful calls per action, to show the campaign reached every state.
     mapping(bytes4 selector => uint256) public succeeded;
@@ -46,7 +49,7 @@ contract RegistryHandler is TestBase {
             _actors[i] = a;
             registry.admitParty(a, bytes32(i + 1));
             vm.prank(a);
-            registry.registerEncryptionKey(keccak256(abi.encode("key", i)));
+            registry.registerKeys(Fixtures.viewingKey(i), Fixtures.spendingKey());
         }
     }
 
@@ -66,24 +69,24 @@ contract RegistryHandler is TestBase {
 
     // ------------------------------------------------------------ actions
 
-    function createTicket(uint256 originatorSeed, uint256 lengthSeed, uint256 routeSeed) external {
+    function createTicket(uint256 originatorSeed, uint256 lengthSeed) external {
         address originator = _actors[originatorSeed % ACTORS];
-        uint256 n = bound(lengthSeed, 1, ACTORS - 1);
-        // A rotation of the other actors: distinct, never the originator.
-        address[] memory route = new address[](n);
-        uint256 start = routeSeed % (ACTORS - 1);
-        uint256 o = originatorSeed % ACTORS;
-        bool routeActive = true;
-        for (uint256 i; i < n; ++i) {
-            uint256 k = (o + 1 + ((start + i) % (ACTORS - 1))) % ACTORS;
-            route[i] = _actors[k];
-            if (_suspended[route[i]]) routeActive = false;
-        }
-        bytes32 ticket = keccak256(abi.encode("ticket", _tickets.length));
-        bool allowed = !_paused && !_suspended[originator] && routeActive;
+        bytes32 ref = keccak256(abi.encode("ref", _tickets.length));
+        bytes32 ticket = keccak256(abi.encode(originator, ref));
+        address[] memory route = Fixtures.route(ticket, 1, bound(lengthSeed, 1, 8));
+        bool allowed = !_paused && !_suspended[originator];
 
         vm.prank(originator);
-        try registry.createTicket(ticket, keccak256(abi.encode(ticket, 1)), bytes32(uint256(1)), route) {
+        try
+            registry.createTicket(
+                ref,
+                keccak256(abi.encode(ticket, 1)),
+                bytes32(uint256(1)),
+                route,
+                Fixtures.EPHEMERAL_KEY,
+                0
+            )
+        {
             if (!allowed) ++mismatches;
             _tickets.push(ticket);
             Model storage m = _model[ticket];
@@ -97,27 +100,26 @@ contract RegistryHandler is TestBase {
         }
     }
 
-    function approve(uint256 ticketSeed, uint256 actorSeed) external {
+    function approve(uint256 ticketSeed, uint256 actorSeed, uint256 versionSeed) external {
         if (_tickets.length == 0) return;
         bytes32 ticket = _tickets[ticketSeed % _tickets.length];
         Model storage m = _model[ticket];
-        // Half of the calls come from the party whose turn it is, so that tickets progress.
-        address actor = _actors[actorSeed % ACTORS];
-        if (actorSeed % 2 == 0 && m.step < m.route.length) actor = m.route[m.step];
+        address actor = _pickActor(m, actorSeed);
+        uint32 version = _pickVersion(m, versionSeed);
         bool allowed =
             !_paused &&
-                !_suspended[actor] &&
                 m.status == ISettlementRegistry.TicketStatus.Open &&
+                version == m.version &&
                 m.route[m.step] == actor;
         uint8 stepBefore = registry.getTicket(ticket).step;
-        uint32 versionBefore = registry.getTicket(ticket).version;
 
         vm.prank(actor);
-        try registry.approve(ticket) {
+        try registry.approve(ticket, version, m.route) {
             if (!allowed) ++mismatches;
             ISettlementRegistry.TicketView memory after_ = registry.getTicket(ticket);
-            if (after_.route[stepBefore] != actor || after_.step != stepBefore + 1) ++wrongAdvances;
-            if (after_.version != versionBefore) ++versionJumps;
+            if (m.route[stepBefore] != actor || after_.step != stepBefore + 1) ++wrongAdvances;
+            if (version != m.version) ++staleDecisions;
+            if (after_.version != m.version) ++versionJumps;
             ++m.step;
             if (m.step == m.route.length) _finalise(ticket, ISettlementRegistry.TicketStatus.Completed);
             ++succeeded[this.approve.selector];
@@ -126,29 +128,25 @@ contract RegistryHandler is TestBase {
         }
     }
 
-    function reject(uint256 ticketSeed, uint256 actorSeed, uint256 codeSeed) external {
+    function reject(uint256 ticketSeed, uint256 actorSeed, uint256 versionSeed) external {
         if (_tickets.length == 0) return;
         bytes32 ticket = _tickets[ticketSeed % _tickets.length];
         Model storage m = _model[ticket];
-        address actor = _actors[actorSeed % ACTORS];
-        bytes4[4] memory reasons = [bytes4("DDAT"), bytes4("LACK"), bytes4("SAFE"), bytes4("ddat")];
-        bytes4[3] memory qualifiers = [bytes4("NMAT"), bytes4("PENF"), bytes4("REJT")];
-        bytes4 reason = reasons[codeSeed % 4];
-        bytes4 qualifier = qualifiers[(codeSeed / 4) % 3];
+        address actor = _pickActor(m, actorSeed);
+        uint32 version = _pickVersion(m, versionSeed);
         uint256 pos = _positionOf(m.route, actor);
         bool allowed =
             !_paused &&
-                !_suspended[actor] &&
                 m.status == ISettlementRegistry.TicketStatus.Open &&
+                version == m.version &&
                 pos < m.route.length &&
-                pos >= m.step &&
-                reason != bytes4("ddat");
-        uint32 versionBefore = registry.getTicket(ticket).version;
+                pos >= m.step;
 
         vm.prank(actor);
-        try registry.reject(ticket, qualifier, reason, bytes32(codeSeed)) {
+        try registry.reject(ticket, version, m.route, bytes32(actorSeed | 1)) {
             if (!allowed) ++mismatches;
-            if (registry.getTicket(ticket).version != versionBefore) ++versionJumps;
+            if (version != m.version) ++staleDecisions;
+            if (registry.getTicket(ticket).version != m.version) ++versionJumps;
             m.status = ISettlementRegistry.TicketStatus.Returned;
             m.step = uint8(pos);
             ++succeeded[this.reject.selector];
@@ -157,26 +155,40 @@ contract RegistryHandler is TestBase {
         }
     }
 
-    function amend(uint256 ticketSeed, uint256 actorSeed) external {
+    function revise(uint256 ticketSeed, uint256 actorSeed, uint256 lengthSeed) external {
         if (_tickets.length == 0) return;
         bytes32 ticket = _tickets[ticketSeed % _tickets.length];
         Model storage m = _model[ticket];
         address actor = actorSeed % 2 == 0 ? m.originator : _actors[actorSeed % ACTORS];
+        uint32 version = _pickVersion(m, actorSeed >> 8);
+        address[] memory route = Fixtures.route(ticket, m.version + 1, bound(lengthSeed, 1, 8));
         bool allowed =
             !_paused &&
                 !_suspended[actor] &&
                 actor == m.originator &&
-                m.status == ISettlementRegistry.TicketStatus.Returned;
-        uint32 versionBefore = registry.getTicket(ticket).version;
+                version == m.version &&
+                (m.status == ISettlementRegistry.TicketStatus.Open ||
+                    m.status == ISettlementRegistry.TicketStatus.Returned);
 
         vm.prank(actor);
-        try registry.amend(ticket, keccak256(abi.encode(ticket, versionBefore + 1)), bytes32(actorSeed | 1)) {
+        try
+            registry.revise(
+                ticket,
+                version,
+                keccak256(abi.encode(ticket, version + 1)),
+                bytes32(actorSeed | 1),
+                route,
+                Fixtures.EPHEMERAL_KEY,
+                0
+            )
+        {
             if (!allowed) ++mismatches;
-            if (registry.getTicket(ticket).version != versionBefore + 1) ++versionJumps;
+            if (registry.getTicket(ticket).version != m.version + 1) ++versionJumps;
             m.status = ISettlementRegistry.TicketStatus.Open;
             m.step = 0;
             ++m.version;
-            ++succeeded[this.amend.selector];
+            m.route = route;
+            ++succeeded[this.revise.selector];
         } catch {
             if (allowed) ++mismatches;
         }
@@ -228,6 +240,22 @@ contract RegistryHandler is TestBase {
 
     // ------------------------------------------------------------ internal
 
+    /// @dev Half of the calls come from the address whose turn it is, so that tickets progress;
+    /// the rest from another route address or a member.
+    function _pickActor(Model storage m, uint256 seed) internal view returns (address) {
+        if (seed % 2 == 0 && m.step < m.route.length) return m.route[m.step];
+        if (seed % 4 == 1) return m.route[(seed >> 2) % m.route.length];
+        return _actors[(seed >> 2) % ACTORS];
+    }
+
+    /// @dev Mostly the current version; sometimes the one before or after.
+    function _pickVersion(Model storage m, uint256 seed) internal view returns (uint32) {
+        uint256 pick = seed % 8;
+        if (pick == 6) return m.version - 1;
+        if (pick == 7) return m.version + 1;
+        return m.version;
+    }
+
     function _finalise(bytes32 ticket, ISettlementRegistry.TicketStatus status) internal {
         _model[ticket].status = status;
         finalHash[ticket] = keccak256(abi.encode(registry.getTicket(ticket)));
@@ -265,7 +293,7 @@ contract SettlementRegistryInvariantTest is TestBase {
         selectors[0] = RegistryHandler.createTicket.selector;
         selectors[1] = RegistryHandler.approve.selector;
         selectors[2] = RegistryHandler.reject.selector;
-        selectors[3] = RegistryHandler.amend.selector;
+        selectors[3] = RegistryHandler.revise.selector;
         selectors[4] = RegistryHandler.cancel.selector;
         selectors[5] = RegistryHandler.toggleSuspension.selector;
         selectors[6] = RegistryHandler.togglePause.selector;
@@ -279,19 +307,24 @@ contract SettlementRegistryInvariantTest is TestBase {
         uint256 n = handler.ticketCount();
         for (uint256 i; i < n; ++i) {
             ISettlementRegistry.TicketView memory t = registry.getTicket(handler.ticketAt(i));
-            assertLe(t.step, t.route.length, "step beyond the route");
-            if (t.status == ISettlementRegistry.TicketStatus.Open)
-                assertLe(t.step + 1, t.route.length, "open past end");
+            assertLe(t.step, t.steps, "step beyond the route");
+            if (t.status == ISettlementRegistry.TicketStatus.Open) assertLe(t.step + 1, t.steps, "open past end");
             if (t.status == ISettlementRegistry.TicketStatus.Completed) {
-                assertEq(t.step, t.route.length, "completed before the final approver");
+                assertEq(t.step, t.steps, "completed before the final approver");
             }
         }
     }
 
     /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 40
-    function invariant_onlyCurrentStepPartyAdvances() public view {
-        assertEq(handler.wrongAdvances(), 0, "a party advanced a ticket out of turn");
+    function invariant_onlyCurrentStepAddressAdvances() public view {
+        assertEq(handler.wrongAdvances(), 0, "an address advanced a ticket out of turn");
+    }
+
+    /// hardhat-config: invariant.runs = 48
+    /// hardhat-config: invariant.depth = 40
+    function invariant_noDecisionOnAStaleVersion() public view {
+        assertEq(handler.staleDecisions(), 0, "a decision landed on a version it did not name");
     }
 
     /// hardhat-config: invariant.runs = 48
@@ -309,7 +342,7 @@ contract SettlementRegistryInvariantTest is TestBase {
     /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 40
     function invariant_versionOnlyGrows() public view {
-        assertEq(handler.versionJumps(), 0, "version moved without an amendment");
+        assertEq(handler.versionJumps(), 0, "version moved without a revision");
         uint256 n = handler.ticketCount();
         for (uint256 i; i < n; ++i) {
             bytes32 ticket = handler.ticketAt(i);
@@ -330,7 +363,8 @@ contract SettlementRegistryInvariantTest is TestBase {
             assertEq(uint256(t.status), uint256(m.status), "status");
             assertEq(t.step, m.step, "step");
             assertEq(t.originator, m.originator, "originator");
-            assertEq(t.route.length, m.route.length, "route length");
+            assertEq(t.steps, m.route.length, "route length");
+            assertEq(t.routeCommitment, keccak256(abi.encode(m.route)), "route commitment");
         }
     }
 }

@@ -1,4 +1,7 @@
+import { secp256k1 } from "@noble/curves/secp256k1";
 import { expect } from "chai";
+
+import { x25519 } from "../../lib/crypto/x25519.js";
 
 import {
   DEFAULT_ADMIN_ROLE,
@@ -9,10 +12,46 @@ import {
   ethers,
   name,
   networkHelpers,
-  pubKey,
+  oneTimeRoute,
+  partyKeys,
+  registerKeys,
 } from "./helpers.js";
 
 const { loadFixture } = networkHelpers;
+
+const P = 2n ** 255n - 19n;
+const SECP_P = 2n ** 256n - 2n ** 32n - 977n;
+
+/** The five canonical small-order x25519 encodings the registry refuses (as in X25519Key.sol). */
+const SMALL_ORDER = [
+  `0x${"00".repeat(32)}`,
+  `0x01${"00".repeat(31)}`,
+  `0xec${"ff".repeat(30)}7f`,
+  "0xe0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+  "0x5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+];
+
+/** A little-endian 32-byte key as the big-endian 0x-hex of its integer. */
+function leHex(key: string): string {
+  return ethers.hexlify(ethers.getBytes(key).reverse());
+}
+
+/** An integer below 2^256 as a little-endian 32-byte key. */
+function toLeHex(u: bigint): string {
+  return ethers.hexlify(ethers.getBytes(ethers.toBeHex(u, 32)).reverse());
+}
+
+/** The smallest x (64 hex digits) for which no secp256k1 point exists. */
+function firstOffCurveX(): string {
+  for (let x = 1n; ; x++) {
+    const hex = x.toString(16).padStart(64, "0");
+    try {
+      secp256k1.ProjectivePoint.fromHex(`02${hex}`);
+    } catch {
+      return hex;
+    }
+  }
+}
 
 /** Storage slot of `address[] _members` (AccessControl._roles = 0, Pausable._paused = 1, then ours). */
 const MEMBERS_SLOT = 7n;
@@ -67,7 +106,6 @@ describe("SettlementRegistry: membership", function () {
       expect(view.keyVersion).to.equal(0n);
       expect(view.suspended).to.equal(false);
       expect(view.name).to.equal(name("bob"));
-      expect(view.encryptionKey).to.equal(ethers.ZeroHash);
     });
 
     it("refuses a caller without MEMBERSHIP_ROLE", async function () {
@@ -144,16 +182,15 @@ describe("SettlementRegistry: membership", function () {
     });
 
     it("lets a restored party act again", async function () {
-      const { registry, admin, suspended, custodian } = await loadFixture(consortiumFixture);
+      const { registry, admin, suspended } = await loadFixture(consortiumFixture);
       await registry.connect(admin).restoreParty(suspended.address);
-      const ticket = ethers.id("ticket:restored");
+      const r = await oneTimeRoute(["custodian-bank"]);
+      const ref = ethers.id("ref:restored");
       await expect(
         registry
           .connect(suspended)
-          .createTicket(ticket, ethers.id("t"), ethers.id("e"), [custodian.address]),
-      )
-        .to.emit(registry, "TicketCreated")
-        .withArgs(ticket, suspended.address, ethers.id("t"), ethers.id("e"), [custodian.address]);
+          .createTicket(ref, ethers.id("t"), ethers.id("e"), r.route, r.ephemeralKey, r.viewTags),
+      ).to.emit(registry, "TicketCreated");
     });
 
     it("refuses callers without MEMBERSHIP_ROLE", async function () {
@@ -202,60 +239,140 @@ describe("SettlementRegistry: membership", function () {
     });
   });
 
-  describe("registerEncryptionKey", function () {
-    it("registers the first key as version 1", async function () {
+  describe("registerKeys", function () {
+    it("registers the first key pair as version 1", async function () {
       const { registry, keyless } = await loadFixture(consortiumFixture);
-      const key = pubKey("keyless:first");
-      await expect(registry.connect(keyless).registerEncryptionKey(key))
-        .to.emit(registry, "EncryptionKeyRegistered")
-        .withArgs(keyless.address, 1n, key);
-      const view = await registry.getParty(keyless.address);
-      expect(view.keyVersion).to.equal(1n);
-      expect(view.encryptionKey).to.equal(key);
+      const keys = partyKeys("keyless");
+      await expect(registry.connect(keyless).registerKeys(keys.viewingKey, keys.spendingKey))
+        .to.emit(registry, "PartyKeysRegistered")
+        .withArgs(keyless.address, 1n, keys.viewingKey, keys.spendingKey);
+      expect((await registry.getParty(keyless.address)).keyVersion).to.equal(1n);
+      expect([...(await registry.partyKeys(keyless.address, 1))]).to.deep.equal([
+        keys.viewingKey,
+        keys.spendingKey,
+      ]);
     });
 
-    it("rotates: bumps the version and keeps older keys readable", async function () {
+    it("rotates: bumps the version and keeps older key pairs readable", async function () {
       const { registry, custodian } = await loadFixture(consortiumFixture);
-      const next = pubKey("custodian-bank:rotated");
-      await expect(registry.connect(custodian).registerEncryptionKey(next))
-        .to.emit(registry, "EncryptionKeyRegistered")
-        .withArgs(custodian.address, 2n, next);
-      const view = await registry.getParty(custodian.address);
-      expect(view.keyVersion).to.equal(2n);
-      expect(view.encryptionKey).to.equal(next);
-      expect(await registry.encryptionKey(custodian.address, 1)).to.equal(pubKey("custodian-bank"));
-      expect(await registry.encryptionKey(custodian.address, 2)).to.equal(next);
-      expect(await registry.encryptionKey(custodian.address, 3)).to.equal(ethers.ZeroHash);
+      const next = partyKeys("custodian-bank", 2);
+      await expect(registry.connect(custodian).registerKeys(next.viewingKey, next.spendingKey))
+        .to.emit(registry, "PartyKeysRegistered")
+        .withArgs(custodian.address, 2n, next.viewingKey, next.spendingKey);
+      expect((await registry.getParty(custodian.address)).keyVersion).to.equal(2n);
+      const first = partyKeys("custodian-bank", 1);
+      expect([...(await registry.partyKeys(custodian.address, 1))]).to.deep.equal([
+        first.viewingKey,
+        first.spendingKey,
+      ]);
+      expect([...(await registry.partyKeys(custodian.address, 2))]).to.deep.equal([
+        next.viewingKey,
+        next.spendingKey,
+      ]);
+      expect([...(await registry.partyKeys(custodian.address, 3))]).to.deep.equal([
+        ethers.ZeroHash,
+        "0x",
+      ]);
+    });
+
+    it("keeps both spending-key parities apart", async function () {
+      const { registry, keyless } = await loadFixture(consortiumFixture);
+      // Walk the labels until both prefixes have been registered and read back.
+      const seen = new Set<string>();
+      for (let i = 0; seen.size < 2; i++) {
+        const keys = partyKeys(`parity-${i}`);
+        await registerKeys(registry, keyless, keys);
+        const version = (await registry.getParty(keyless.address)).keyVersion;
+        const [, spending] = await registry.partyKeys(keyless.address, version);
+        expect(spending).to.equal(keys.spendingKey);
+        seen.add(keys.spendingKey.slice(0, 4));
+      }
     });
 
     it("lets a suspended party rotate a compromised key", async function () {
       const { registry, suspended } = await loadFixture(consortiumFixture);
-      await expect(registry.connect(suspended).registerEncryptionKey(pubKey("fresh")))
-        .to.emit(registry, "EncryptionKeyRegistered")
-        .withArgs(suspended.address, 2n, pubKey("fresh"));
+      const keys = partyKeys("suspended", 2);
+      await expect(registry.connect(suspended).registerKeys(keys.viewingKey, keys.spendingKey))
+        .to.emit(registry, "PartyKeysRegistered")
+        .withArgs(suspended.address, 2n, keys.viewingKey, keys.spendingKey);
     });
 
     it("refuses a caller that is not a party (the admin included)", async function () {
       const { registry, admin, stranger } = await loadFixture(consortiumFixture);
+      const keys = partyKeys("x");
       for (const caller of [admin, stranger]) {
-        await expect(registry.connect(caller).registerEncryptionKey(pubKey("x")))
+        await expect(registry.connect(caller).registerKeys(keys.viewingKey, keys.spendingKey))
           .to.be.revertedWithCustomError(registry, "SettlementRegistryNotParty")
           .withArgs(caller.address);
       }
     });
 
-    it("refuses a zero key", async function () {
+    it("refuses every small-order x25519 key, and each is one", async function () {
       const { registry, custodian } = await loadFixture(consortiumFixture);
+      const spending = partyKeys("custodian-bank", 2).spendingKey;
+      for (const key of SMALL_ORDER) {
+        // Key agreement with it gives the all-zero secret for any private key: it is small-order.
+        expect(() => x25519(ethers.randomBytes(32), ethers.getBytes(key)), key).to.throw();
+        await expect(registry.connect(custodian).registerKeys(key, spending))
+          .to.be.revertedWithCustomError(registry, "SettlementRegistryInvalidX25519Key")
+          .withArgs(key);
+      }
+    });
+
+    it("refuses every non-canonical x25519 encoding (u >= 2^255 - 19, top bit set)", async function () {
+      const { registry, custodian } = await loadFixture(consortiumFixture);
+      const next = partyKeys("custodian-bank", 2);
+      const good = BigInt(leHex(next.viewingKey));
+      const nonCanonical = [
+        P, // = 0
+        P + 1n, // = 1
+        P + 9n, // the base point, non-canonically
+        2n ** 255n - 1n,
+        good + 2n ** 255n, // a valid key with the top bit set
+        2n ** 256n - 1n,
+        ...SMALL_ORDER.map((k) => BigInt(leHex(k)) + 2n ** 255n),
+      ];
+      for (const u of nonCanonical) {
+        const key = toLeHex(u);
+        await expect(registry.connect(custodian).registerKeys(key, next.spendingKey))
+          .to.be.revertedWithCustomError(registry, "SettlementRegistryInvalidX25519Key")
+          .withArgs(key);
+      }
+      // The largest canonical keys pass the range check (p - 2 has large order).
       await expect(
-        registry.connect(custodian).registerEncryptionKey(ethers.ZeroHash),
-      ).to.be.revertedWithCustomError(registry, "SettlementRegistryInvalidEncryptionKey");
+        registry.connect(custodian).registerKeys(toLeHex(P - 2n), next.spendingKey),
+      ).to.emit(registry, "PartyKeysRegistered");
+    });
+
+    it("refuses a spending key that is not a compressed secp256k1 point", async function () {
+      const { registry, custodian } = await loadFixture(consortiumFixture);
+      const next = partyKeys("custodian-bank", 2);
+      const uncompressed = ethers.SigningKey.computePublicKey(next.spendingPrivateKey, false);
+      const offCurve = firstOffCurveX();
+      const bad = [
+        "0x",
+        next.spendingKey.slice(0, -2), // 32 bytes
+        uncompressed, // 65 bytes: only the compressed form is accepted
+        `0x04${next.spendingKey.slice(4)}`, // wrong prefix
+        `0x00${next.spendingKey.slice(4)}`,
+        `0x02${offCurve}`, // x^3 + 7 is not a square
+        `0x03${offCurve}`,
+        `0x02${SECP_P.toString(16)}`, // x = p
+        `0x02${"ff".repeat(32)}`,
+      ];
+      for (const key of bad) {
+        await expect(registry.connect(custodian).registerKeys(next.viewingKey, key))
+          .to.be.revertedWithCustomError(registry, "SettlementRegistryInvalidSpendingKey")
+          .withArgs(key);
+      }
     });
 
     it("refuses while paused", async function () {
       const { registry, admin, custodian } = await loadFixture(consortiumFixture);
       await registry.connect(admin).pause();
+      const keys = partyKeys("custodian-bank", 2);
       await expect(
-        registry.connect(custodian).registerEncryptionKey(pubKey("x")),
+        registry.connect(custodian).registerKeys(keys.viewingKey, keys.spendingKey),
       ).to.be.revertedWithCustomError(registry, "EnforcedPause");
     });
   });
@@ -345,8 +462,10 @@ describe("SettlementRegistry: membership", function () {
       expect(view.keyVersion).to.equal(0n);
       expect(view.suspended).to.equal(false);
       expect(view.name).to.equal(ethers.ZeroHash);
-      expect(view.encryptionKey).to.equal(ethers.ZeroHash);
-      expect(await registry.encryptionKey(stranger.address, 1)).to.equal(ethers.ZeroHash);
+      expect([...(await registry.partyKeys(stranger.address, 1))]).to.deep.equal([
+        ethers.ZeroHash,
+        "0x",
+      ]);
     });
 
     it("list every admitted party in admission order", async function () {

@@ -18,6 +18,7 @@ const TARGETS: [Operation, number][] = [
   ["createTicket (route 3)", 130_000],
   ["approve (route 3, step 0)", 40_000],
   ["approve (route 3, step 1)", 40_000],
+  ["approve (route 3, final)", 40_000],
   ["reject (route 3, step 0)", 45_000],
 ];
 

@@ -5,7 +5,8 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 
-import { ENVELOPE, NMAT, Status, TICKET, TRADE, bytes4, name, pubKey } from "./helpers.js";
+import { ENVELOPE, REF, Status, TRADE, name } from "./helpers.js";
+import { oneTimeRouteFor, partyKeys } from "../../lib/testing/keys.js";
 
 const PUSH0 = 0x5f;
 const PUSH1 = 0x60;
@@ -38,7 +39,7 @@ describe("SettlementRegistry on a london chain", function () {
   });
 
   it("deploys, and runs create → approve × 3 to completion", async function () {
-    const { ethers } = await network.create({ override: { hardfork: "london" } });
+    const { ethers, networkHelpers } = await network.create({ override: { hardfork: "london" } });
 
     // The chain really is pre-Shanghai: code that uses PUSH0 does not deploy.
     const [admin, originator, custodian, broker, csd] = await ethers.getSigners();
@@ -58,6 +59,7 @@ describe("SettlementRegistry on a london chain", function () {
     const initcode = ethers.getBytes(factory.bytecode);
     expect(push0Offsets(stripMetadata(initcode)), "PUSH0 in creation code").to.deep.equal([]);
 
+    // Key registration calls the modular exponentiation precompile, which london has.
     for (const [signer, label] of [
       [originator, "asset-manager"],
       [custodian, "custodian-bank"],
@@ -65,25 +67,32 @@ describe("SettlementRegistry on a london chain", function () {
       [csd, "csd"],
     ] as const) {
       await registry.connect(admin).admitParty(signer.address, name(label));
-      await registry.connect(signer).registerEncryptionKey(pubKey(label));
+      const keys = partyKeys(label);
+      await registry.connect(signer).registerKeys(keys.viewingKey, keys.spendingKey);
     }
-    const route = [custodian.address, broker.address, csd.address];
-    await expect(registry.connect(originator).createTicket(TICKET, TRADE, ENVELOPE, route))
+    const r = oneTimeRouteFor(["custodian-bank", "securities-firm", "csd"], ethers.provider);
+    for (const w of r.wallets) await networkHelpers.setBalance(w.address, 10n ** 18n);
+    const ticket = await registry.ticketKey(originator.address, REF);
+    await expect(
+      registry
+        .connect(originator)
+        .createTicket(REF, TRADE, ENVELOPE, r.route, r.ephemeralKey, r.viewTags),
+    )
       .to.emit(registry, "TicketCreated")
-      .withArgs(TICKET, originator.address, TRADE, ENVELOPE, route);
-    for (const [step, approver] of [custodian, broker].entries()) {
-      await expect(registry.connect(approver).approve(TICKET))
+      .withArgs(ticket, originator.address, TRADE, ENVELOPE, r.route, r.ephemeralKey, r.viewTags);
+    for (const step of [0, 1]) {
+      await expect(registry.connect(r.wallets[step]).approve(ticket, 1, r.route))
         .to.emit(registry, "TicketApproved")
-        .withArgs(TICKET, approver.address, 1n, step);
+        .withArgs(ticket, r.route[step], 1n, step);
     }
     // A refusal decodes to its custom error on london too.
-    await expect(registry.connect(broker).reject(TICKET, NMAT, bytes4("DDAT"), ethers.ZeroHash))
+    await expect(registry.connect(r.wallets[1]).reject(ticket, 1, r.route, ethers.id("reason")))
       .to.be.revertedWithCustomError(registry, "SettlementRegistryAlreadyApproved")
-      .withArgs(TICKET, broker.address, 1n);
-    await expect(registry.connect(csd).approve(TICKET))
+      .withArgs(ticket, r.route[1], 1n);
+    await expect(registry.connect(r.wallets[2]).approve(ticket, 1, r.route))
       .to.emit(registry, "TicketCompleted")
-      .withArgs(TICKET, 1n);
-    const view = await registry.getTicket(TICKET);
+      .withArgs(ticket, 1n);
+    const view = await registry.getTicket(ticket);
     expect(view.status).to.equal(Status.Completed);
     expect(view.step).to.equal(3n);
   });

@@ -2,14 +2,19 @@
  * Deployment to a separate node configured like a free-gas Besu chain (anvil: london, chain id
  * 1337, gas price and base fee 0, Besu-style genesis), through Ignition over JSON-RPC.
  */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
 import { Contract, Wallet, encodeBytes32String, hexlify, randomBytes } from "ethers";
 import hre from "hardhat";
 
-import { findRegistryAddress, REGISTRY_FUTURE_ID } from "../../lib/chain/deployment.js";
+import {
+  deployRegistry,
+  findRegistryAddress,
+  REGISTRY_FUTURE_ID,
+} from "../../lib/chain/deployment.js";
+import { partyKeys } from "../../lib/testing/keys.js";
 import { FailoverProvider } from "../../lib/chain/failover.js";
 import {
   DEV_ACCOUNTS,
@@ -77,15 +82,16 @@ for (const blockTime of [undefined, 1]) {
           encodeBytes32String("custodian-bank"),
         )
       ).wait();
-      const key = hexlify(randomBytes(32));
-      const tx = await (
-        registry.connect(p.signer(bank.privateKey)) as Contract
-      ).registerEncryptionKey(key);
+      const keys = partyKeys(`bank-${hexlify(randomBytes(4))}`);
+      const tx = await (registry.connect(p.signer(bank.privateKey)) as Contract).registerKeys(
+        keys.viewingKey,
+        keys.spendingKey,
+      );
       const receipt = await tx.wait();
       expect(receipt?.status).to.equal(1);
       expect(tx.type).to.equal(0);
       expect(tx.gasPrice).to.equal(0n);
-      expect(await registry.encryptionKey(bank.address, 1)).to.equal(key);
+      expect((await registry.partyKeys(bank.address, 1))[0]).to.equal(keys.viewingKey);
       expect(await p.getBalance(bank.address)).to.equal(0n);
     });
 
@@ -101,14 +107,54 @@ for (const blockTime of [undefined, 1]) {
           await registry.admitParty(broker.address, encodeBytes32String("securities-firm"))
         ).wait();
         expect(await ethers.provider.getBalance(broker.address)).to.equal(0n);
-        const key = hexlify(randomBytes(32));
+        const keys = partyKeys(`broker-${hexlify(randomBytes(4))}`);
         const receipt = await (
-          await (registry.connect(brokerSigner) as Contract).registerEncryptionKey(key)
+          await (registry.connect(brokerSigner) as Contract).registerKeys(
+            keys.viewingKey,
+            keys.spendingKey,
+          )
         ).wait();
         expect(receipt?.status).to.equal(1);
-        expect(await registry.encryptionKey(broker.address, 1)).to.equal(key);
+        expect((await registry.partyKeys(broker.address, 1))[0]).to.equal(keys.viewingKey);
       } finally {
         await connection.close();
+      }
+    });
+
+    it("deploys afresh over a stale Ignition record (no code at the recorded address), keeping the record aside", async function () {
+      const deploymentId = `test-stale-${hexlify(randomBytes(4)).slice(2)}`;
+      const folder = path.join(hre.config.paths.ignition, "deployments", deploymentId);
+      const ghost = Wallet.createRandom().address;
+      // What a restarted chain leaves behind: a record of a registry that no longer exists.
+      await mkdir(folder, { recursive: true });
+      await writeFile(
+        path.join(folder, "deployed_addresses.json"),
+        JSON.stringify({ [REGISTRY_FUTURE_ID]: ghost }),
+      );
+      // A deployer of its own: Ignition waits for confirmations of the admin's earlier transactions.
+      const connection = await connectHardhat(chain!.node, {
+        accounts: [DEV_ACCOUNTS[DEV_ACCOUNTS.length - 1].privateKey],
+      });
+      try {
+        const deployed = await deployRegistry(hre, connection, { deploymentId });
+        expect(deployed.staleRecord?.address).to.equal(ghost);
+        expect(deployed.address).to.not.equal(ghost);
+        expect(
+          await rpc(chain!.node.url, "eth_getCode", [deployed.address, "latest"]),
+        ).to.not.equal("0x");
+        const recorded = JSON.parse(
+          await readFile(path.join(folder, "deployed_addresses.json"), "utf8"),
+        ) as Record<string, string>;
+        expect(recorded[REGISTRY_FUTURE_ID]).to.equal(deployed.address);
+      } finally {
+        await connection.close();
+        await rm(folder, { recursive: true, force: true });
+        const aside = (await readdir(path.dirname(folder))).filter((f) =>
+          f.startsWith(`${deploymentId}.stale-`),
+        );
+        expect(aside, "the stale record is kept aside").to.have.length(1);
+        for (const f of aside)
+          await rm(path.join(path.dirname(folder), f), { recursive: true, force: true });
       }
     });
 

@@ -91,8 +91,8 @@ describe("lib/ticket: seal and open", function () {
   const envelopeOf = (p: TestParty, t = ticket) =>
     t.envelopes.find((e) => e.recipient === p.address)!;
 
-  it("derives the on-chain key from ID and secret", function () {
-    expect(ticket.ticketKey).to.equal(ticketKey(ticket.id, ticket.secret));
+  it("derives the on-chain key from ID, secret and originator", function () {
+    expect(ticket.ticketKey).to.equal(ticketKey(ticket.id, ticket.secret, assetManager.address));
     expect(ticket.id).to.match(/^T-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     expect(ticket.envelopes).to.have.length(4);
     expect(ticket.decoys).to.have.length(5);
@@ -438,8 +438,14 @@ describe("lib/ticket: seal and open", function () {
   describe("notes", function () {
     it("seals a return narrative for the originator and the route; each reads it, an outsider cannot", async function () {
       const note = sealNote({
-        ticket: { id: ticket.id, secret: ticket.secret, version: 1 },
+        ticket: {
+          id: ticket.id,
+          secret: ticket.secret,
+          version: 1,
+          originator: assetManager.address,
+        },
         author: { address: csd.address, keyPair: current(csd) },
+        reasons: ["NMAT/DDAT"],
         recipients: [
           { ...routeParty(assetManager), role: "originator" },
           ...route.map((p) => ({ ...routeParty(p), role: "route" as const })),
@@ -460,6 +466,7 @@ describe("lib/ticket: seal and open", function () {
           narrativeCommitment: note.narrativeCommitment,
         });
         expect(opened.narrative).to.match(/JASDEC holiday/);
+        expect(opened.reasons).to.deep.equal(["NMAT/DDAT"]);
         expect(opened.author).to.equal(csd.address);
       }
       const where = await locateNote({
