@@ -51,6 +51,12 @@ export interface AppParts {
    * free-gas chain takes from an address that holds no ether).
    */
   oneTimeOverrides?: Overrides;
+  /**
+   * On a chain that charges gas: pay each one-time address's decision from the party's own
+   * address, just before it is sent. The transfer links the two addresses on the chain and so
+   * tells every member the party's place on that ticket: an explicit choice, off by default.
+   */
+  fundOneTime?: boolean;
   /** The envelope store (default: a folder store under `<dataDir>/store`). */
   store?: EnvelopeStore;
   config: AppConfig;
@@ -76,6 +82,7 @@ export interface App {
   /** A signer for the private key of a one-time route address. */
   oneTimeSigner(privateKey: string): Signer;
   oneTimeOverrides: Overrides;
+  fundOneTime: boolean;
 }
 
 /** A party acting through its own signer, with its encryption key ring. */
@@ -145,7 +152,9 @@ export async function createApp(parts: AppParts): Promise<App> {
     dataDir,
     warn: parts.warn ?? (() => undefined),
     oneTimeSigner: parts.oneTimeSigner ?? ((key) => new Wallet(key, provider)),
-    oneTimeOverrides: parts.oneTimeOverrides ?? { type: 0, gasPrice: 0n },
+    oneTimeOverrides:
+      parts.oneTimeOverrides ?? (parts.fundOneTime === true ? {} : { type: 0, gasPrice: 0n }),
+    fundOneTime: parts.fundOneTime ?? false,
     ...signerSource(parts, networkName),
   };
 }

@@ -211,6 +211,7 @@ export async function createTicket(
     id: ticket.id,
     role: "originator",
     block: receipt.blockNumber,
+    slots: { 1: slots },
   });
   return {
     id: ticket.id,

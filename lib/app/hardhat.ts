@@ -133,6 +133,11 @@ export async function openApp(
     oneTimeSigner: chain.oneTimeSigner,
     // Node networks sign through the failover provider, which prices by the network's config.
     oneTimeOverrides: config.type === "http" ? {} : undefined,
+    fundOneTime:
+      config.type === "http" &&
+      /^(1|true|yes)$/i.test(
+        (await readConfigVariable(hre, variableName(networkName, "FUND_ONE_TIME"))) ?? "",
+      ),
     config: { registry: address, dataDir, networkName },
     warn: options.warn,
   });

@@ -10,6 +10,7 @@
 import type { Overrides, Signer } from "ethers";
 
 import {
+  ConfigError,
   ContractError,
   InputError,
   NotAPartyError,
@@ -345,6 +346,51 @@ async function prepareDecision(
   return { id, key, onChain, opened, match, signer, overrides: app.oneTimeOverrides };
 }
 
+/**
+ * With `fundOneTime` (a chain that charges gas): sends the slot's one-time address what its
+ * decision costs, from the party's own address, and returns the fee fields that bound that cost.
+ * The transfer is public: it links the party to its place on this ticket.
+ */
+async function fundSlot(
+  app: App,
+  actor: Actor,
+  d: Decision,
+  estimate: (from: string) => Promise<bigint>,
+): Promise<Overrides> {
+  if (!app.fundOneTime) return d.overrides;
+  const from = await d.signer.getAddress();
+  const gasLimit = ((await actor.registry.read(() => estimate(from))) * 12n) / 10n;
+  const fees = await app.provider.getFeeData();
+  const overrides: Overrides =
+    fees.maxFeePerGas !== null
+      ? {
+          gasLimit,
+          maxFeePerGas: fees.maxFeePerGas,
+          maxPriorityFeePerGas: fees.maxPriorityFeePerGas ?? 0n,
+        }
+      : { gasLimit, gasPrice: fees.gasPrice ?? 0n };
+  const cost = gasLimit * BigInt(overrides.maxFeePerGas ?? overrides.gasPrice ?? 0n);
+  const held = await app.provider.getBalance(from);
+  if (held < cost) {
+    const sent = await actor.signer.sendTransaction({ to: from, value: cost - held });
+    await sent.wait();
+  }
+  return overrides;
+}
+
+/** A node that refuses a gas price of 0: say why, and what paying for it would cost. */
+function unpaid(app: App, error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!app.fundOneTime && /gas ?price|base ?fee|underpriced|insufficient funds/i.test(message)) {
+    throw new ConfigError("this chain charges gas, and a one-time address holds none", {
+      details: message.split("\n")[0],
+      hint: `run the consortium at gas price 0 (Besu --min-gas-price=0), or set ${"SR_<NETWORK>_FUND_ONE_TIME=1"} to pay it from your own address: that transfer shows every member your place on this ticket`,
+      cause: error,
+    });
+  }
+  throw error;
+}
+
 export async function approveTicket(
   app: App,
   actor: Actor,
@@ -352,9 +398,13 @@ export async function approveTicket(
 ): Promise<DecisionResult> {
   const d = await prepareDecision(app, actor, idInput, "approve");
   const registry = actor.registry.connect(d.signer);
-  const receipt = await registry.send(() =>
-    registry.contract.approve(d.key, d.onChain.version, d.onChain.route, d.overrides),
+  const args = [d.key, d.onChain.version, d.onChain.route] as const;
+  const overrides = await fundSlot(app, actor, d, (from) =>
+    registry.contract.approve.estimateGas(...args, { from }),
   );
+  const receipt = await registry
+    .send(() => registry.contract.approve(...args, overrides))
+    .catch((e: unknown) => unpaid(app, e));
   return afterDecision(app, d.id, d.key, receipt.hash, d.opened.slots);
 }
 
@@ -398,16 +448,14 @@ export async function rejectTicket(
     narrative: input.note,
   });
   const registry = actor.registry.connect(d.signer);
+  const args = [d.key, d.onChain.version, d.onChain.route, sealed.narrativeCommitment] as const;
+  const overrides = await fundSlot(app, actor, d, (from) =>
+    registry.contract.reject.estimateGas(...args, { from }),
+  );
   const receipt = await storeThenSend(app, sealed, () =>
-    registry.send(() =>
-      registry.contract.reject(
-        d.key,
-        d.onChain.version,
-        d.onChain.route,
-        sealed.narrativeCommitment,
-        d.overrides,
-      ),
-    ),
+    registry
+      .send(() => registry.contract.reject(...args, overrides))
+      .catch((e: unknown) => unpaid(app, e)),
   );
   return {
     ...(await afterDecision(app, d.id, d.key, receipt.hash, d.opened.slots)),
