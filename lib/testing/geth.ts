@@ -532,11 +532,16 @@ export async function startGethDev(
 /**
  * The `privnet` settings each kind of Geth chain needs (configuration variables): Clique has no
  * finality, so clients wait for two blocks on top; the current Geth refuses zero-price
- * transactions, so clients pay the node's gas price, and it runs a cancun-or-later EVM.
+ * transactions, so clients pay the node's gas price, each party pays its one-time address before
+ * a decision (docs/private-chain.md, section 7), and it runs a cancun-or-later EVM.
  */
 export const GETH_PRIVNET_ENV = {
   clique: { SR_PRIVNET_CONFIRMATIONS: "2" },
-  dev: { SR_PRIVNET_GAS_PRICE: "auto", SR_PRIVNET_HARDFORK: "cancun" },
+  dev: {
+    SR_PRIVNET_GAS_PRICE: "auto",
+    SR_PRIVNET_FUND_ONE_TIME: "1",
+    SR_PRIVNET_HARDFORK: "cancun",
+  },
 } as const;
 
 export type GethKind = keyof typeof GETH_PRIVNET_ENV;
