@@ -323,7 +323,7 @@ export class FailoverProvider extends JsonRpcApiProvider {
 /**
  * Signs locally and sends raw through a {@link FailoverProvider}. Works as an ordinary ethers
  * signer (`contract.connect(signer).method(...)`); transactions are legacy (type 0) at the
- * provider's gas price, with locally managed nonces.
+ * provider's gas price (at most the caller's `maxFeePerGas`), with locally managed nonces.
  */
 export class FailoverSigner extends AbstractSigner<FailoverProvider> {
   readonly #wallet: Wallet;
@@ -412,16 +412,25 @@ export class FailoverSigner extends AbstractSigner<FailoverProvider> {
     const provider = this.provider;
     // Private chains have no ENS: only addresses (or Addressables such as contracts).
     const to = tx.to == null ? null : await resolveAddress(tx.to);
+    let gasPrice =
+      tx.gasPrice ??
+      (provider.gasPrice === "auto"
+        ? BigInt((await provider.send("eth_gasPrice", [])) as string)
+        : provider.gasPrice);
+    // A caller that bounds the fee (`maxFeePerGas`, e.g. what it paid into a one-time address)
+    // gets a legacy transaction that never pays more per gas than that bound.
+    if (
+      tx.gasPrice == null &&
+      tx.maxFeePerGas != null &&
+      BigInt(tx.maxFeePerGas) < BigInt(gasPrice)
+    )
+      gasPrice = BigInt(tx.maxFeePerGas);
     const base = {
       to: to ?? undefined,
       data: tx.data ?? "0x",
       value: tx.value ?? 0n,
       from: this.address,
-      gasPrice:
-        tx.gasPrice ??
-        (provider.gasPrice === "auto"
-          ? BigInt((await provider.send("eth_gasPrice", [])) as string)
-          : provider.gasPrice),
+      gasPrice,
     };
     if (tx.from != null && getAddress(tx.from as string) !== this.address) {
       throw new ChainError(
