@@ -18,6 +18,13 @@ const root = hre.config.paths.root;
 const dataDir = join(root, ".settlement", "demo");
 const common = { dataDir, registry: "", json: false };
 
+const EVENT_ARGS: Record<string, string> = {
+  TicketCreated: "bytes32,address,bytes32,bytes32,address[],bytes32,bytes8",
+  TicketRevised: "bytes32,uint32,bytes32,bytes32,address[],bytes32,bytes8",
+  TicketApproved: "bytes32,address,uint32,uint8",
+  TicketReturned: "bytes32,address,uint32,uint8,bytes32",
+};
+
 const PARTIES = [
   { name: "asset-manager", title: "Asset Manager (foreign investment manager, originator)" },
   { name: "custodian-bank", title: "Custodian Bank (checks instruction and cash)" },
@@ -184,6 +191,21 @@ async function main(): Promise<void> {
   expect(
     outsiderInbox.length === 0,
     "the outsider's inbox is empty: it cannot find the ticket's on-chain record",
+  );
+  // Everything the outsider's node holds about the route: one-time addresses, none of them a
+  // party's. (A create names its originator, as the sender of the transaction does anyway.)
+  const parties = await run<Array<{ address: string }>>("party:list", { json: true });
+  const ticketEvents = ["TicketCreated", "TicketRevised", "TicketApproved", "TicketReturned"].map(
+    (name) => ethers.id(`${name}(${EVENT_ARGS[name]})`),
+  );
+  const onChain = (await ethers.provider.getLogs({ fromBlock: 0, toBlock: "latest" }))
+    .filter((l) => ticketEvents.includes(l.topics[0]))
+    .map((l) => [l.data, ...(l.topics[0] === ticketEvents[0] ? [] : l.topics.slice(1))].join(""))
+    .join("")
+    .toLowerCase();
+  expect(
+    onChain.length > 0 && parties.every((p) => !onChain.includes(p.address.slice(2).toLowerCase())),
+    "no ticket event names a party on the route: the route is one-time addresses",
   );
   const storeDir = join(dataDir, "store");
   const raw = await readFile(

@@ -22,7 +22,12 @@ export default roleTask(async (args: Args, open) => {
   const { app, out, actor } = await open();
   const result = await createTicket(app, actor, { trade, route, id: args.id });
   if (result.alreadyRegistered) {
-    out.ok(`ticket ${result.id} was already registered by an earlier attempt: nothing sent again`);
+    out.ok(
+      `ticket ${result.id} was already registered by your earlier attempt: nothing sent again`,
+    );
+    out.line(
+      "  the record is yours: the registry files a create under its sender, so a copy made by anyone else is a record of its own",
+    );
   } else {
     out.ok(`ticket ${result.id} registered`);
   }

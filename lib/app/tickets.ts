@@ -139,6 +139,34 @@ const current = (t: OnChainTicket): VersionRecord => ({
   viewTags: t.viewTags,
 });
 
+/**
+ * The slot table of `version` of an indexed ticket: from the actor's index, else read from its
+ * own envelope of that version (verified against the version's on-chain route, then kept).
+ * Undefined where the actor cannot open that version (it was not on its route).
+ */
+export async function versionSlots(
+  app: App,
+  actor: Actor,
+  entry: { key: string; id?: string; slots?: Record<number, RouteSlot[]> },
+  version: number,
+): Promise<RouteSlot[] | undefined> {
+  const known =
+    entry.slots?.[version] ?? (await indexEntry(app, actor, entry.key))?.slots?.[version];
+  if (known !== undefined || entry.id === undefined) return known;
+  try {
+    const t = await app.registry.ticket(entry.key);
+    const record =
+      version === t.version
+        ? current(t)
+        : { ...(await app.registry.versionEvent(entry.key, version)), version };
+    const opened = await openVersion(app, actor, entry.id, entry.key, t.originator, record);
+    entry.slots = { ...entry.slots, [version]: opened.slots };
+    return opened.slots;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The party behind a one-time address of a version, if that version's slot table is known. */
 function slotParty(slots: RouteSlot[] | undefined, address: string): RouteSlot | undefined {
   return slots?.find((s) => sameAddress(s.address, address));
@@ -152,19 +180,11 @@ export async function showTicket(app: App, actor: Actor, idInput: string): Promi
   const history = await ticketHistory(app.registry, key);
 
   // The slot table of every version in the history (older ones from their own envelopes).
-  const records = commitmentsByVersion(history);
   const slotsOf = new Map<number, RouteSlot[]>([[onChain.version, opened.slots]]);
-  const known = (await indexEntry(app, actor, key))?.slots ?? {};
-  for (const [version, record] of records) {
-    if (slotsOf.has(version)) continue;
-    const cached = known[version];
-    if (cached !== undefined) slotsOf.set(version, cached);
-    else {
-      const older = await openVersion(app, actor, id, key, onChain.originator, record).catch(
-        () => undefined,
-      );
-      if (older !== undefined) slotsOf.set(version, older.slots);
-    }
+  const entry = { key, id, slots: { [onChain.version]: opened.slots } };
+  for (const version of commitmentsByVersion(history).keys()) {
+    const slots = await versionSlots(app, actor, entry, version);
+    if (slots !== undefined) slotsOf.set(version, slots);
   }
 
   const enriched: TicketView["history"] = [];

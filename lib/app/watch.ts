@@ -16,10 +16,9 @@ import type { Actor, App } from "./context.js";
 import { parseHistoryLog } from "../chain/events.js";
 import type { PartyRole } from "../ticket/route.js";
 import { reasonsText, withReasons, type HistoryEntry } from "./history.js";
-import { readReturn } from "./tickets.js";
+import { readReturn, versionSlots } from "./tickets.js";
 import type { RouteSlot } from "../ticket/seal.js";
-import { openTicket } from "../ticket/open.js";
-import { rememberTicket, syncInbox, type InboxEntry } from "./inbox.js";
+import { syncInbox, type InboxEntry } from "./inbox.js";
 import { readJson, writeJson } from "./state.js";
 
 export const LIST_STATES = [
@@ -50,7 +49,7 @@ export async function listTickets(app: App, actor: Actor, state: ListState): Pro
       const mine = e.mine?.[t.version];
       let waitingFor: PartyInfo | undefined;
       if (t.status === "open") {
-        const slot = e.slots?.[t.version]?.[t.step];
+        const slot = (await versionSlots(app, actor, e, t.version))?.[t.step];
         if (slot !== undefined) waitingFor = await app.registry.party(slot.party);
         else if (mine?.slot === t.step) waitingFor = actor.party;
       }
@@ -179,10 +178,7 @@ async function noticesFor(
   return out;
 }
 
-/**
- * The slot of a one-time address of `version`, from that version's slot table (read from the
- * actor's own envelope once, then kept in its index); undefined if it cannot be opened.
- */
+/** The slot of a one-time address of `version`, if the actor can read that version. */
 async function slotOf(
   app: App,
   actor: Actor,
@@ -190,35 +186,7 @@ async function slotOf(
   version: number,
   address: string,
 ): Promise<RouteSlot | undefined> {
-  let slots = ticket.slots?.[version];
-  if (slots === undefined && ticket.id !== undefined) {
-    try {
-      const t = await app.registry.ticket(ticket.key);
-      const record = await app.registry.versionEvent(ticket.key, version);
-      const opened = await openTicket({
-        store: app.store,
-        id: ticket.id,
-        ticketKey: ticket.key,
-        version,
-        me: { address: actor.party.address, keys: actor.keys },
-        senderPublicKeys: await app.registry.publicKeys(t.originator),
-        originator: t.originator,
-        // The sealed route names parties; the chain's, one-time addresses: not compared here.
-        expected: {
-          tradeCommitment: record.tradeCommitment,
-          envelopeCommitment: record.envelopeCommitment,
-          originator: t.originator,
-        },
-      });
-      slots = opened.slots;
-      if (slots !== undefined) {
-        ticket.slots = { ...ticket.slots, [version]: slots };
-        await rememberTicket(app, actor, { key: ticket.key, slots: { [version]: slots } });
-      }
-    } catch {
-      slots = undefined;
-    }
-  }
+  const slots = await versionSlots(app, actor, ticket, version);
   return slots?.find((s) => s.address.toLowerCase() === address.toLowerCase());
 }
 
