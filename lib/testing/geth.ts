@@ -17,10 +17,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { Wallet, parseEther } from "ethers";
+import { Interface, Wallet, id as topicOf, parseEther } from "ethers";
 import hre from "hardhat";
 
 import { deployRegistry } from "../chain/deployment.js";
+import { REGISTRY_ABI } from "../chain/registry.js";
 import { DEV_ACCOUNTS, connectHardhat, rpc } from "./anvil.js";
 import { stopByPid } from "./process.js";
 
@@ -218,6 +219,17 @@ export async function waitFor<T>(
 
 export async function blockNumber(url: string): Promise<number> {
   return Number(await rpc(url, "eth_blockNumber"));
+}
+
+/** The one-time route addresses of the first ticket created on `registry`, in approval order. */
+export async function firstRoute(url: string, registry: string): Promise<string[]> {
+  const created = topicOf(
+    "TicketCreated(bytes32,address,bytes32,bytes32,address[],bytes32,bytes8)",
+  );
+  const [log] = (await rpc(url, "eth_getLogs", [
+    { address: registry, topics: [created], fromBlock: "0x0" },
+  ])) as { topics: string[]; data: string }[];
+  return [...(new Interface(REGISTRY_ABI).parseLog(log)!.args.route as string[])];
 }
 
 // ------------------------------------------------------------------------------------ Clique

@@ -11,15 +11,14 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
-import { Interface, id as topicOf } from "ethers";
 
 import { FailoverProvider } from "../../lib/chain/failover.js";
-import { REGISTRY_ABI } from "../../lib/chain/registry.js";
 import { closeApps } from "../../lib/cli/task-args.js";
 import { DEV_ACCOUNTS, rpc } from "../../lib/testing/anvil.js";
 import {
   GETH_PRIVNET_ENV,
   blockNumber,
+  firstRoute,
   gethUnavailable,
   peerAll,
   sleep,
@@ -50,19 +49,6 @@ const DOWN_MS = 8_000;
 
 const signature = (n: { block: number; logIndex: number; kind: string }) =>
   `${n.block}:${n.logIndex}:${n.kind}`;
-
-/** The one-time address of the first step of the only ticket of `registry` (from its event). */
-async function firstStep(url: string, registry: string): Promise<string> {
-  const abi = new Interface(REGISTRY_ABI);
-  const [log] = (await rpc(url, "eth_getLogs", [
-    {
-      address: registry,
-      topics: [topicOf("TicketCreated(bytes32,address,bytes32,bytes32,address[],bytes32,bytes8)")],
-      fromBlock: "0x0",
-    },
-  ])) as { topics: string[]; data: string }[];
-  return (abi.parseLog(log)!.args.route as string[])[0];
-}
 
 /**
  * A client that calls the chain in a loop and records when each call succeeded. `step` gets a
@@ -205,7 +191,7 @@ function pollingClient(label: string, step: (succeeded: () => void) => Promise<u
       // balance, zero price); that transaction enters the victim's pool; kill -9.
       const bank = PARTIES["custodian-bank"].address;
       const bankNonce = await nonceOf(witness.url, bank);
-      const oneTime = await firstStep(witness.url, s.registry);
+      const [oneTime] = await firstRoute(witness.url, s.registry);
       const approval = startCli(
         "ticket:approve",
         { as: "custodian-bank", id, json: true, dataDir: s.dataDir, registry: s.registry },
