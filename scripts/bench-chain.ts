@@ -22,13 +22,20 @@ import {
 } from "ethers";
 
 import { RegistryClient, encodePartyName } from "../lib/chain/registry.js";
-import { keyPairFromSeed, type VersionedKeyPair } from "../lib/crypto/keys.js";
-import { createdBy } from "../lib/chain/events.js";
+import { ticketsOf } from "../lib/chain/committed-set.js";
+import { keysFromSeed, type EncryptionKeyPair } from "../lib/app/keys.js";
+import { StealthScanner, deriveStealthRoute, stealthPrivateKey } from "../lib/crypto/stealth.js";
 
-// The tickets of one party found through an indexed topic (its creates); route parties scan the
-// announcements instead, measured by scripts/bench-scan.ts.
-const notificationsFor = (registry: RegistryClient, party: string, from: number, to: number) =>
-  createdBy(registry, party, from, to);
+/**
+ * The tickets of one party, as its index finds them (`lib/app/inbox.ts`): its creates through the
+ * indexed originator topic, and the announcements its viewing key finds (StealthScanner).
+ */
+const notificationsFor = async (
+  registry: RegistryClient,
+  party: { address: string; keys: readonly EncryptionKeyPair[] },
+  from: number,
+  to: number,
+) => (await ticketsOf(registry, party, from, to)).map((key) => ({ key }));
 import { FolderStore } from "../lib/store/folder.js";
 import { readTradeFile } from "../lib/ticket/file.js";
 import { sealTicket, storeSealed } from "../lib/ticket/seal.js";
@@ -203,7 +210,7 @@ export interface Deployed {
   registry: RegistryClient;
   iface: Interface;
   admin: Signer;
-  parties: { name: string; signer: Signer; key: VersionedKeyPair }[];
+  parties: { name: string; signer: Signer; key: EncryptionKeyPair }[];
 }
 
 /** Starts anvil like a private chain, deploys the registry and admits `names` with keys. */
@@ -249,7 +256,7 @@ export async function deploy(
     const parties = names.map((name, i) => ({
       name,
       signer: new Signer(DEV_ACCOUNTS[i + 1].privateKey),
-      key: keyPairFromSeed(seed(name), 1),
+      key: keysFromSeed(seed(name), 1),
     }));
     const setup: Promise<Receipt>[] = [];
     for (const p of parties) {
@@ -269,7 +276,7 @@ export async function deploy(
         rpc.sendAndWait(
           p.signer.sign(
             contractAddress,
-            iface.encodeFunctionData("registerEncryptionKey", [p.key.publicKey]),
+            iface.encodeFunctionData("registerKeys", [p.key.publicKey, p.key.spendingPublicKey]),
             200_000,
           ),
         ),
@@ -340,6 +347,9 @@ export async function lifecycles(
     while (next < count) {
       next++;
       let t0 = performance.now();
+      const stealth = deriveStealthRoute(
+        route.map((p) => ({ viewingKey: p.key.publicKey, spendingKey: p.key.spendingPublicKey })),
+      );
       const sealed = sealTicket({
         trade,
         originator: { address: am.signer.address, keyPair: am.key },
@@ -347,6 +357,12 @@ export async function lifecycles(
           address: p.signer.address,
           publicKey: p.key.publicKey,
           keyVersion: 1,
+        })),
+        slots: route.map((p, i) => ({
+          party: p.signer.address,
+          name: p.name,
+          keyVersion: 1,
+          address: stealth.route[i],
         })),
       });
       clientMs.seal += performance.now() - t0;
@@ -357,10 +373,12 @@ export async function lifecycles(
       const create = am.signer.sign(
         to,
         d.iface.encodeFunctionData("createTicket", [
-          sealed.ticketKey,
+          sealed.ref,
           sealed.tradeCommitment,
           sealed.envelopeCommitment,
-          route.map((p) => p.signer.address),
+          stealth.route,
+          stealth.ephemeralKey,
+          stealth.viewTags,
         ]),
         300_000,
       );
@@ -368,9 +386,18 @@ export async function lifecycles(
       if ((await d.rpc.sendAndWait(create)).status !== "0x1") failed++;
       for (const p of route) {
         t0 = performance.now();
-        const approve = p.signer.sign(
+        // Each party finds its slot and signs from its one-time address (nonce 0).
+        const [match] = new StealthScanner([
+          {
+            version: 1,
+            viewingPrivateKey: p.key.privateKey,
+            spendingPublicKey: p.key.spendingPublicKey,
+          },
+        ]).scan([stealth]);
+        const oneTime = new Signer(stealthPrivateKey(p.key.spendingPrivateKey, match!));
+        const approve = oneTime.sign(
           to,
-          d.iface.encodeFunctionData("approve", [sealed.ticketKey]),
+          d.iface.encodeFunctionData("approve", [sealed.ticketKey, 1, stealth.route]),
           100_000,
         );
         clientMs.sign += performance.now() - t0;
@@ -492,10 +519,16 @@ export async function inboxScaling(
         const sends: Promise<string>[] = [];
         for (let i = 0; i < n; i++) {
           const index = created + i;
-          const route =
+          const parties =
             index < mine
-              ? [fillers[index % 7].signer.address, csd.signer.address]
-              : [fillers[index % 7].signer.address, fillers[(index + 1) % 7].signer.address];
+              ? [fillers[index % 7], csd]
+              : [fillers[index % 7], fillers[(index + 1) % 7]];
+          const route = deriveStealthRoute(
+            parties.map((p) => ({
+              viewingKey: p.key.publicKey,
+              spendingKey: p.key.spendingPublicKey,
+            })),
+          );
           // Signed by anvil (its dev accounts are unlocked): filling is not what is measured.
           sends.push(
             d.rpc.call<string>("eth_sendTransaction", [
@@ -509,7 +542,9 @@ export async function inboxScaling(
                   keccak256(toUtf8Bytes(`bench/ticket/${index}`)),
                   hexlify(randomBytes(32)),
                   hexlify(randomBytes(32)),
-                  route,
+                  route.route,
+                  route.ephemeralKey,
+                  route.viewTags,
                 ]),
               },
             ]),
@@ -532,13 +567,14 @@ export async function inboxScaling(
       for (let r = 0; r < repeats; r++) {
         // Cold: the first sync of a party, from block 0.
         let t = performance.now();
-        const found = await notificationsFor(d.registry, csd.signer.address, 0, head);
+        const me = { address: csd.signer.address, keys: [csd.key] };
+        const found = await notificationsFor(d.registry, me, 0, head);
         cold.push(performance.now() - t);
         if (found.length !== mine)
           throw new Error(`inbox found ${found.length} tickets, not ${mine}`);
         // Warm: every later sync, from the party's cursor (here: only the newest block is new).
         t = performance.now();
-        await notificationsFor(d.registry, csd.signer.address, head, head);
+        await notificationsFor(d.registry, me, head, head);
         warm.push(performance.now() - t);
         // The state of every ticket of the inbox, all requests at once (what listTickets does).
         t = performance.now();

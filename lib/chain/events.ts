@@ -4,7 +4,14 @@
  * Route parties are never named on the chain: approvals and returns come from one-time
  * addresses, and a return carries only a commitment to its reasons.
  */
-import { getAddress, zeroPadValue, type Log, type LogDescription } from "ethers";
+import {
+  getAddress,
+  toQuantity,
+  zeroPadValue,
+  type Log,
+  type LogDescription,
+  type Provider,
+} from "ethers";
 
 import type { RegistryClient } from "./registry.js";
 
@@ -143,30 +150,75 @@ export async function announcements(
   toBlock: number,
 ): Promise<AnnouncementLog[]> {
   const iface = registry.contract.interface;
-  const topics = [
-    [iface.getEvent("TicketCreated")!.topicHash, iface.getEvent("TicketRevised")!.topicHash],
-  ];
-  const logs = await registry.read(() =>
-    registry.contract.runner!.provider!.getLogs({
-      address: registry.address,
-      topics,
-      fromBlock,
-      toBlock,
-    }),
-  );
+  const created = iface.getEvent("TicketCreated")!.topicHash;
+  const revised = iface.getEvent("TicketRevised")!.topicHash;
+  const provider = registry.contract.runner!.provider! as Provider & {
+    send?: (method: string, params: unknown[]) => Promise<unknown>;
+  };
+  const filter = { address: registry.address, topics: [[created, revised]] };
+  // A cold sync reads every announcement: raw logs, decoded by hand (ethers' Log objects and ABI
+  // decoder cost more than the scan itself).
+  const logs: RawLog[] =
+    typeof provider.send === "function"
+      ? ((await registry.read(() =>
+          provider.send!("eth_getLogs", [
+            { ...filter, fromBlock: toQuantity(fromBlock), toBlock: toQuantity(toBlock) },
+          ]),
+        )) as RawLog[])
+      : (await registry.read(() => provider.getLogs({ ...filter, fromBlock, toBlock }))).map(
+          (l) => ({
+            topics: [...l.topics],
+            data: l.data,
+            blockNumber: l.blockNumber,
+            logIndex: l.index,
+          }),
+        );
   const out: AnnouncementLog[] = [];
   for (const log of logs) {
-    const e = parseHistoryLog(registry, log);
-    if (e === undefined || (e.kind !== "created" && e.kind !== "revised")) continue;
+    const isCreated = log.topics[0] === created;
+    if (!isCreated && log.topics[0] !== revised) continue;
+    const decoded = decodeAnnouncement(log.data, isCreated);
+    if (decoded === undefined) continue;
     out.push({
       key: log.topics[1].toLowerCase(),
-      block: log.blockNumber,
-      logIndex: log.index,
-      ...versionRecord(e),
-      ...(e.kind === "created" ? { originator: e.by } : {}),
+      block: Number(log.blockNumber),
+      logIndex: Number(log.logIndex),
+      ...decoded,
+      ...(isCreated ? { originator: getAddress(`0x${log.topics[2].slice(26)}`) } : {}),
     });
   }
   return out;
+}
+
+interface RawLog {
+  topics: string[];
+  data: string;
+  blockNumber: string | number;
+  logIndex: string | number;
+}
+
+/**
+ * The data of `TicketCreated` (trade, envelope, route offset, ephemeral key, tags) or
+ * `TicketRevised` (version first): static words, then the route's length and addresses
+ * (lower-case). Undefined for data that does not have that shape.
+ */
+function decodeAnnouncement(data: string, created: boolean): VersionRecord | undefined {
+  const word = (i: number) => data.slice(2 + 64 * i, 2 + 64 * (i + 1));
+  const base = created ? 0 : 1;
+  const offset = Number.parseInt(word(base + 2), 16) / 32;
+  const length = Number.parseInt(word(offset), 16);
+  if (!Number.isSafeInteger(offset) || !(length >= 0 && length <= 8)) return undefined;
+  if (data.length < 2 + 64 * (offset + 1 + length)) return undefined;
+  const route: string[] = [];
+  for (let k = 0; k < length; k++) route.push(`0x${word(offset + 1 + k).slice(24)}`);
+  return {
+    version: created ? 1 : Number.parseInt(word(0), 16),
+    tradeCommitment: `0x${word(base)}`,
+    envelopeCommitment: `0x${word(base + 1)}`,
+    route,
+    ephemeralKey: `0x${word(base + 3)}`,
+    viewTags: `0x${word(base + 4).slice(0, 16)}`,
+  };
 }
 
 /** The tickets `originator` created between the blocks (the indexed originator topic). */

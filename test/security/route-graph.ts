@@ -26,7 +26,7 @@ import { actAs, createApp, type Actor, type App } from "../../lib/app/context.js
 import { createTicket } from "../../lib/app/create.js";
 import { admitParty, registerKey } from "../../lib/app/parties.js";
 import { amendTicket, approveTicket, rejectTicket, rerouteTicket } from "../../lib/app/tickets.js";
-import { announcements } from "../../lib/chain/events.js";
+import { announcements, commitmentsByVersion, ticketHistory } from "../../lib/chain/events.js";
 import { REGISTRY_ABI } from "../../lib/chain/registry.js";
 import { StealthScanner } from "../../lib/crypto/stealth.js";
 import { FolderStore } from "../../lib/store/folder.js";
@@ -184,6 +184,13 @@ describe("route privacy: the graph attack from public chain data", function () {
     expect(count(SINGLE)).to.equal(1);
     expect(directory.get(HUB)!.viewingKeys).to.have.length(2);
     expect((await announced()).length).to.equal(truth.size);
+  });
+
+  it("reads the announcements (decoded by hand) exactly as the registry's ABI decodes them", async function () {
+    for (const a of (await announced()).slice(0, 12)) {
+      const record = commitmentsByVersion(await ticketHistory(app.registry, a.key)).get(a.version)!;
+      expect({ ...a, route: a.route.map((r) => getAddress(r)) }).to.deep.include(record);
+    }
   });
 
   it("no route address is a directory address, or appears on two routes", async function () {
