@@ -35,7 +35,6 @@ import {
   type JsonRpcError,
   type JsonRpcPayload,
   type JsonRpcResult,
-  type PerformActionRequest,
   type Provider,
   type TransactionLike,
   type TransactionReceipt,
@@ -266,18 +265,29 @@ export class FailoverProvider extends JsonRpcApiProvider {
     return receipt.blockNumber <= (await this.getBlockNumber()) ? receipt : null;
   }
 
-  /** Log queries over a block range go in pieces (see ./logs.ts). */
-  override async _perform<T = unknown>(req: PerformActionRequest): Promise<T> {
-    if (req.method === "getLogs" && !("blockHash" in req.filter && req.filter.blockHash != null)) {
+  /**
+   * Log queries over a block range go in pieces (see ./logs.ts): those of `getLogs` and raw
+   * `send("eth_getLogs", ...)` alike.
+   */
+  override async send(
+    method: string,
+    params: unknown[] | Record<string, unknown>,
+  ): Promise<unknown> {
+    const filter = Array.isArray(params) ? (params[0] as RangeFilter | undefined) : undefined;
+    if (
+      method === "eth_getLogs" &&
+      filter != null &&
+      !("blockHash" in filter && filter.blockHash != null)
+    ) {
       const logs = await getLogsInPieces(
         this.#pool,
-        req.filter as RangeFilter,
+        filter,
         await this.getBlockNumber(),
         this.#options,
       );
-      if (logs !== undefined) return logs as T;
+      if (logs !== undefined) return logs;
     }
-    return super._perform(req);
+    return super.send(method, params);
   }
 
   /** What happened to a signed transaction (see `resolveTransaction` in ./broadcast.ts). */

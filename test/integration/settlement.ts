@@ -10,7 +10,13 @@ import hre from "hardhat";
 import { FailoverProvider } from "../../lib/chain/failover.js";
 import { resolveChainSettings } from "../../lib/chain/node.js";
 import { ConfigError } from "../../lib/errors.js";
-import { DEV_ACCOUNTS, rpc, startAnvil, type AnvilNode } from "../../lib/testing/anvil.js";
+import {
+  DEV_ACCOUNTS,
+  rpc,
+  startAnvil,
+  startRpcProxy,
+  type AnvilNode,
+} from "../../lib/testing/anvil.js";
 
 /** Runs `body` with the environment variables `vars` set. */
 async function withEnv<T>(vars: Record<string, string>, body: () => Promise<T>): Promise<T> {
@@ -43,6 +49,8 @@ describe("settlement depth, log pieces and their settings", function () {
     const sender = new Wallet(DEV_ACCOUNTS[0].privateKey);
     const whole = await FailoverProvider.connect([node!.url], { chainId: 1337 });
     const pieces = await FailoverProvider.connect([node!.url], { chainId: 1337, logRange: 3 });
+    const proxy = await startRpcProxy(node!.url);
+    const viaProxy = await FailoverProvider.connect([proxy.url], { chainId: 1337, logRange: 3 });
     try {
       // Ten blocks with one log each: a contract whose init code emits LOG0 and stops.
       for (let i = 0; i < 10; i++) {
@@ -55,9 +63,26 @@ describe("settlement depth, log pieces and their settings", function () {
       expect(got.map((l) => `${l.blockNumber}:${l.index}`)).to.deep.equal(
         expected.map((l) => `${l.blockNumber}:${l.index}`),
       );
+      // A raw query (as a cold scan of announcements sends it) goes in pieces too.
+      const asked = proxy.methods.filter((m) => m === "eth_getLogs").length;
+      const raw = (await viaProxy.send("eth_getLogs", [
+        { fromBlock: "0x0", toBlock: "latest" },
+      ])) as {
+        blockNumber: string;
+        logIndex: string;
+      }[];
+      expect(raw.map((l) => `${Number(l.blockNumber)}:${Number(l.logIndex)}`)).to.deep.equal(
+        expected.map((l) => `${l.blockNumber}:${l.index}`),
+      );
+      const head = Number(await rpc(node!.url, "eth_blockNumber"));
+      expect(proxy.methods.filter((m) => m === "eth_getLogs").length - asked).to.equal(
+        Math.ceil((head + 1) / 3),
+      );
     } finally {
       whole.destroy();
       pieces.destroy();
+      viaProxy.destroy();
+      await proxy.kill();
     }
   });
 
