@@ -221,15 +221,16 @@ export async function blockNumber(url: string): Promise<number> {
   return Number(await rpc(url, "eth_blockNumber"));
 }
 
-/** The one-time route addresses of the first ticket created on `registry`, in approval order. */
-export async function firstRoute(url: string, registry: string): Promise<string[]> {
+/** The one-time route addresses of each ticket created on `registry`, in creation order. */
+export async function createdRoutes(url: string, registry: string): Promise<string[][]> {
   const created = topicOf(
     "TicketCreated(bytes32,address,bytes32,bytes32,address[],bytes32,bytes8)",
   );
-  const [log] = (await rpc(url, "eth_getLogs", [
+  const logs = (await rpc(url, "eth_getLogs", [
     { address: registry, topics: [created], fromBlock: "0x0" },
   ])) as { topics: string[]; data: string }[];
-  return [...(new Interface(REGISTRY_ABI).parseLog(log)!.args.route as string[])];
+  const abi = new Interface(REGISTRY_ABI);
+  return logs.map((log) => [...(abi.parseLog(log)!.args.route as string[])]);
 }
 
 // ------------------------------------------------------------------------------------ Clique

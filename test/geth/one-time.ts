@@ -8,7 +8,7 @@ import { expect } from "chai";
 
 import { closeApps } from "../../lib/cli/task-args.js";
 import {
-  firstRoute,
+  createdRoutes,
   gethUnavailable,
   startGethChain,
   type GethChain,
@@ -59,7 +59,7 @@ const unavailable = gethUnavailable();
       );
       const url = c.urls[0];
       const bank = PARTIES["custodian-bank"].address;
-      const [oneTime] = await firstRoute(url, c.registry);
+      const [[oneTime]] = await createdRoutes(url, c.registry);
       const bankNonce = await nonceOf(url, bank);
 
       const refused = await s.run("ticket:approve", { as: "custodian-bank", id }, "task");
