@@ -22,25 +22,60 @@ import {
 } from "ethers";
 
 import { RegistryClient, encodePartyName } from "../lib/chain/registry.js";
-import { ticketsOf } from "../lib/chain/committed-set.js";
+import { ticketsOf, type FoundTicket } from "../lib/chain/committed-set.js";
 import { keysFromSeed, type EncryptionKeyPair } from "../lib/app/keys.js";
+import { createTicketArgs } from "../lib/app/sealing.js";
 import { StealthScanner, deriveStealthRoute, stealthPrivateKey } from "../lib/crypto/stealth.js";
 
-/**
- * The tickets of one party, as its index finds them (`lib/app/inbox.ts`): its creates through the
- * indexed originator topic, and the announcements its viewing key finds (StealthScanner).
- */
-const notificationsFor = async (
-  registry: RegistryClient,
-  party: { address: string; keys: readonly EncryptionKeyPair[] },
-  from: number,
-  to: number,
-) => (await ticketsOf(registry, party, from, to)).map((key) => ({ key }));
-import { FolderStore } from "../lib/store/folder.js";
+import { SqliteEnvelopeStore } from "../lib/store/sqlite.js";
 import { readTradeFile } from "../lib/ticket/file.js";
 import { sealTicket, storeSealed } from "../lib/ticket/seal.js";
 import type { Trade } from "../lib/ticket/schema.js";
 import { DEV_ACCOUNTS, startAnvil, type AnvilNode } from "../lib/testing/anvil.js";
+
+/**
+ * The tickets of one party, as its index finds them (`lib/app/inbox.ts`): its creates through the
+ * indexed originator topic, and the announcements its viewing key finds (StealthScanner), each
+ * with the version events seen, merged into `index` (what the party keeps between syncs).
+ */
+async function syncIndex(
+  registry: RegistryClient,
+  party: { address: string; keys: readonly EncryptionKeyPair[] },
+  index: Map<string, FoundTicket>,
+  from: number,
+  to: number,
+): Promise<FoundTicket[]> {
+  const found: FoundTicket[] = [];
+  for (let start = from; start <= to; start += SYNC_PAGE_BLOCKS) {
+    const page = await ticketsOf(
+      registry,
+      party,
+      start,
+      Math.min(to, start + SYNC_PAGE_BLOCKS - 1),
+    );
+    for (const t of page) {
+      const held = index.get(t.key);
+      if (held === undefined) index.set(t.key, t);
+      else held.versions = { ...held.versions, ...t.versions };
+    }
+    found.push(...page);
+  }
+  return found;
+}
+
+/**
+ * Blocks per log query of a sync here: with 1,000 tickets a block, 10,000 announcements (about
+ * 13 MB of JSON) per response; the whole chain in one response is more than the node sends.
+ */
+const SYNC_PAGE_BLOCKS = 10;
+
+/** The on-chain state of every indexed ticket, all requests at once (what listTickets does). */
+const readTickets = (registry: RegistryClient, index: Map<string, FoundTicket>) =>
+  Promise.all(
+    [...index.values()].map((t) =>
+      registry.ticket(t.key, { versions: t.versions, fromBlock: t.block }),
+    ),
+  );
 
 export const CHAIN_ID = 1337;
 export const HARDFORK = "london";
@@ -338,7 +373,7 @@ export async function lifecycles(
   concurrency: number,
 ): Promise<LifecycleResult> {
   const [am, ...route] = d.parties;
-  const store = new FolderStore(storeRoot);
+  const store = SqliteEnvelopeStore.open(storeRoot);
   const to = d.registry.address;
   const clientMs = { seal: 0, store: 0, sign: 0 };
   let next = 0;
@@ -372,14 +407,7 @@ export async function lifecycles(
       t0 = performance.now();
       const create = am.signer.sign(
         to,
-        d.iface.encodeFunctionData("createTicket", [
-          sealed.ref,
-          sealed.tradeCommitment,
-          sealed.envelopeCommitment,
-          stealth.route,
-          stealth.ephemeralKey,
-          stealth.viewTags,
-        ]),
+        d.iface.encodeFunctionData("createTicket", createTicketArgs(sealed, stealth)),
         300_000,
       );
       clientMs.sign += performance.now() - t0;
@@ -476,29 +504,37 @@ export interface InboxPoint {
   ticketsOnChain: number;
   blocks: number;
   mine: number;
-  /** Cold sync (first sync, from block 0): the two log queries of `notificationsFor`, ms. */
+  /** Cold sync (first sync, from block 0): the log queries and scan of `ticketsOf`, ms. */
   coldNotificationsMs: number;
-  /** Warm sync (from the party's cursor: the last block only), the same two queries, ms. */
+  /** Warm sync (from the party's cursor: the last block only), the same, ms. */
   warmNotificationsMs: number;
-  /** `getTicket` for each of the party's tickets, all at once (as `listTickets` does), ms. */
+  /**
+   * `RegistryClient.ticket` for each ticket of the party's index, all at once (as `listTickets`
+   * does), with the version events the index holds: one `getTicket` each, no log search. ms.
+   */
   getTicketsParallelMs: number;
-  /** The same calls one after another (as the earlier benchmark did), ms. */
+  /** The same calls one after another, ms. */
   getTicketsSequentialMs: number;
-  /** cold = coldNotifications + getTickets (parallel); warm = warmNotifications + the same. */
+  /** `RegistryClient.ticket(key)` without the index's events (a whole-chain log search each), all at once, ms (one run). */
+  getTicketsUnindexedMs: number;
+  /** cold = cold sync + reading each ticket found; warm = warm sync + reading each indexed one. */
   coldMs: number;
   warmMs: number;
 }
 
 /**
- * Fills the chain with tickets (dummy commitments, many per block) and times one party's inbox
- * query at each size in `sizes`. The party (the last route party, "csd") is on `mine` tickets,
- * all created among the first; every later ticket routes among the other parties only.
+ * Fills the chain with tickets (dummy commitments, `perBlock` per block, each with a 3-party
+ * one-time route among 8 parties) and times one party's inbox sync at each size in `sizes`. The
+ * party (the last route party, "csd") is on `mine` tickets, all created among the first; every
+ * later ticket routes among the other parties only. Every block holds `perBlock` tickets, so a
+ * warm sync (the newest block) scans as many announcements at every size.
  */
 export async function inboxScaling(
   sizes: number[],
   mine: number,
   repeats: number,
   log: (line: string) => void,
+  perBlock = 1_000,
 ): Promise<{ points: InboxPoint[]; populateSeconds: number }> {
   // Parties: the originator, the measured party and seven others to route the rest through.
   const names = ["originator", "csd", ...Array.from({ length: 7 }, (_, i) => `filler-${i}`)];
@@ -511,7 +547,6 @@ export async function inboxScaling(
     let blocks = 0;
     let populateSeconds = 0;
     const points: InboxPoint[] = [];
-    const perBlock = 2_000;
     for (const size of sizes) {
       const t0 = performance.now();
       while (created < size) {
@@ -519,10 +554,11 @@ export async function inboxScaling(
         const sends: Promise<string>[] = [];
         for (let i = 0; i < n; i++) {
           const index = created + i;
-          const parties =
-            index < mine
-              ? [fillers[index % 7], csd]
-              : [fillers[index % 7], fillers[(index + 1) % 7]];
+          const parties = [
+            fillers[index % 7],
+            fillers[(index + 1) % 7],
+            index < mine ? csd : fillers[(index + 2) % 7],
+          ];
           const route = deriveStealthRoute(
             parties.map((p) => ({
               viewingKey: p.key.publicKey,
@@ -563,29 +599,38 @@ export async function inboxScaling(
       const warm: number[] = [];
       const par: number[] = [];
       const seq: number[] = [];
+      let unindexed = 0;
       const totals = { cold: [] as number[], warm: [] as number[] };
       for (let r = 0; r < repeats; r++) {
-        // Cold: the first sync of a party, from block 0.
-        let t = performance.now();
+        // Cold: the first sync of a party, from block 0, then every ticket found.
         const me = { address: csd.signer.address, keys: [csd.key] };
-        const found = await notificationsFor(d.registry, me, 0, head);
+        const index = new Map<string, FoundTicket>();
+        let t = performance.now();
+        const found = await syncIndex(d.registry, me, index, 0, head);
         cold.push(performance.now() - t);
         if (found.length !== mine)
           throw new Error(`inbox found ${found.length} tickets, not ${mine}`);
-        // Warm: every later sync, from the party's cursor (here: only the newest block is new).
+        await readTickets(d.registry, index);
+        totals.cold.push(performance.now() - t);
+        // Warm: every later sync, from the party's cursor (here: only the newest block is new),
+        // then every ticket of its index.
         t = performance.now();
-        await notificationsFor(d.registry, me, head, head);
+        await syncIndex(d.registry, me, index, head, head);
         warm.push(performance.now() - t);
-        // The state of every ticket of the inbox, all requests at once (what listTickets does).
-        t = performance.now();
-        await Promise.all(found.map((n) => d.registry.ticket(n.key)));
-        par.push(performance.now() - t);
-        totals.cold.push(cold[r] + par[r]);
-        totals.warm.push(warm[r] + par[r]);
+        const t2 = performance.now();
+        await readTickets(d.registry, index);
+        par.push(performance.now() - t2);
+        totals.warm.push(performance.now() - t);
         if (r < 3) {
           t = performance.now();
-          for (const n of found) await d.registry.ticket(n.key);
+          for (const n of index.values())
+            await d.registry.ticket(n.key, { versions: n.versions, fromBlock: n.block });
           seq.push(performance.now() - t);
+        }
+        if (r === 0) {
+          t = performance.now();
+          await Promise.all([...index.keys()].map((key) => d.registry.ticket(key)));
+          unindexed = performance.now() - t;
         }
       }
       const point: InboxPoint = {
@@ -596,12 +641,13 @@ export async function inboxScaling(
         warmNotificationsMs: median(warm),
         getTicketsParallelMs: median(par),
         getTicketsSequentialMs: median(seq),
+        getTicketsUnindexedMs: unindexed,
         coldMs: median(totals.cold),
         warmMs: median(totals.warm),
       };
       points.push(point);
       log(
-        `inbox: ${size} tickets on chain (${blocks} blocks): cold ${point.coldMs.toFixed(1)} ms (logs ${point.coldNotificationsMs.toFixed(1)}), warm ${point.warmMs.toFixed(1)} ms (logs ${point.warmNotificationsMs.toFixed(1)}), ${mine}× getTicket ${point.getTicketsParallelMs.toFixed(1)} ms at once, ${point.getTicketsSequentialMs.toFixed(1)} ms one by one`,
+        `inbox: ${size} tickets on chain (${blocks} blocks): cold ${point.coldMs.toFixed(1)} ms (scan ${point.coldNotificationsMs.toFixed(1)}), warm ${point.warmMs.toFixed(1)} ms (scan ${point.warmNotificationsMs.toFixed(1)}), ${mine}× ticket ${point.getTicketsParallelMs.toFixed(1)} ms at once, ${point.getTicketsSequentialMs.toFixed(1)} ms one by one, ${point.getTicketsUnindexedMs.toFixed(1)} ms without the index`,
       );
     }
     return { points, populateSeconds };

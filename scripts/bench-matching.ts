@@ -2,8 +2,9 @@
  * Matching cost, median and p95 per operation:
  * - the check alone (match against the party's own instruction, balance check against a
  *   position file, canonical JSON of the result);
- * - the check per ticket with the ticket opened first (read 9 envelopes from a folder store,
- *   decrypt, bind, verify both commitments), as `ticket:check` does after its chain reads;
+ * - the check per ticket with the ticket opened first (read its own envelope by locator from the
+ *   embedded SQLite store, verify its sealed proof against the envelope commitment, decrypt,
+ *   bind, verify the trade commitment), as `ticket:check` does after its chain reads;
  * - with `--chain`: the whole use case `checkTicket` (lib/app/check.ts) against anvil, chain
  *   reads (ticket state, history, keys, parties) included;
  * - parsing and building one sese.023 message.
@@ -12,21 +13,24 @@
  *
  * `--write` rewrites the matching section of docs/benchmarks.md.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 
 import { getBytes, keccak256, toUtf8Bytes } from "ethers";
-import * as prettier from "prettier";
 
 import { keyPairFromSeed } from "../lib/crypto/keys.js";
 import { buildSese023, parseSese023 } from "../lib/iso20022/sese023.js";
 import { checkResultJson, runCheck, type CheckInput } from "../lib/matching/check.js";
 import { readPositionFile } from "../lib/matching/positions.js";
-import { FolderStore } from "../lib/store/folder.js";
+import { SqliteEnvelopeStore } from "../lib/store/sqlite.js";
+import {
+  measure as measureRuns,
+  openAsParty,
+  writeBenchSection,
+  type Figure,
+} from "../lib/testing/bench.js";
 import { readTradeFile } from "../lib/ticket/file.js";
-import { openTicket } from "../lib/ticket/open.js";
 import { sealTicket, storeSealed } from "../lib/ticket/seal.js";
 
 const runsArg = process.argv.indexOf("--runs");
@@ -34,27 +38,9 @@ const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 2000;
 /** Runs of the operations that read the store or the chain. */
 const IO_RUNS = Math.max(20, Math.round(RUNS / 10));
 
-export interface Figure {
-  median: number;
-  p95: number;
-  runs: number;
-}
-
-async function measure(runs: number, fn: () => unknown): Promise<Figure> {
-  for (let i = 0; i < Math.min(200, Math.ceil(runs / 10)); i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return {
-    median: times[Math.floor(times.length / 2)],
-    p95: times[Math.min(times.length - 1, Math.ceil(times.length * 0.95) - 1)],
-    runs,
-  };
-}
+/** Median and p95 of `runs` calls of `fn`, after a warm-up of a tenth of them (at most 200). */
+const measure = (runs: number, fn: () => unknown): Promise<Figure> =>
+  measureRuns(runs, Math.min(200, Math.ceil(runs / 10)), fn);
 
 const seed = (s: string) => getBytes(keccak256(toUtf8Bytes(s)));
 
@@ -125,23 +111,13 @@ const rows: [string, Figure][] = [
   });
   const root = await mkdtemp(join(tmpdir(), "sr-bench-matching-"));
   try {
-    const store = new FolderStore(root);
+    const store = SqliteEnvelopeStore.open(root);
     await storeSealed(store, sealed);
     const me = route[0];
     rows.push([
       "check per ticket: open (decrypt + verify) + check, custodian",
       await measure(IO_RUNS, async () => {
-        const opened = await openTicket({
-          store,
-          ticketKey: sealed.ticketKey,
-          version: 1,
-          me: { address: me.address, keys: [me.key] },
-          senderPublicKeys: { 1: am.key.publicKey },
-          expected: {
-            tradeCommitment: sealed.tradeCommitment,
-            envelopeCommitment: sealed.envelopeCommitment,
-          },
-        });
+        const opened = await openAsParty(store, sealed, me, am);
         checkResultJson(
           await runCheck({
             ...custodianCheck,
@@ -156,6 +132,7 @@ const rows: [string, Figure][] = [
         );
       }),
     ]);
+    store.close();
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -209,30 +186,16 @@ console.log(table.join("\n"));
 console.log(`json: ${JSON.stringify(Object.fromEntries(rows))}`);
 
 if (process.argv.includes("--write")) {
-  const START = "<!-- matching:start -->";
-  const END = "<!-- matching:end -->";
-  const path = "docs/benchmarks.md";
-  let doc = await readFile(path, "utf8").catch(() => "# Benchmarks\n");
-  const section = [
-    START,
-    "",
-    "## Matching",
-    "",
-    `Measured with \`npx tsx scripts/bench-matching.ts --chain --write\` (run by \`npm run bench\`), ${machine}; medians and p95 after warm-up. The check is \`runCheck\` (\`lib/matching/check.ts\`): every matching rule, the tolerance, the balance check against a position file and the canonical JSON of the result. **Check per ticket** opens the DvP example first the way every party does (reads its nine envelopes from a folder store, decrypts its own, verifies both commitments). The **use case** is \`checkTicket\` (\`lib/app/check.ts\`, what \`ticket:check\` runs) against anvil on the same machine: the chain reads of \`showTicket\` (ticket state, history, the originator's keys, the parties) come on top. Matching and the balance check are a small fraction of a check per ticket: opening the ticket (decryption, verification) and the chain reads are nearly all of it.`,
-    "",
-    ...table,
-    "",
-    END,
-  ].join("\n");
-  const s = doc.indexOf(START);
-  const e = doc.indexOf(END);
-  doc =
-    s >= 0 && e > s
-      ? doc.slice(0, s) + section + doc.slice(e + END.length)
-      : `${doc.trimEnd()}\n\n${section}\n`;
-  await writeFile(
-    path,
-    await prettier.format(doc, { ...(await prettier.resolveConfig(path)), filepath: path }),
+  const path = await writeBenchSection(
+    "matching",
+    [
+      "## Matching",
+      "",
+      `Measured with \`npx tsx scripts/bench-matching.ts --chain --write\` (run by \`npm run bench\`), ${machine}; medians and p95 after warm-up. The check is \`runCheck\` (\`lib/matching/check.ts\`): every matching rule, the tolerance, the balance check against a position file and the canonical JSON of the result. **Check per ticket** opens the DvP example first the way every party does (reads its own envelope by locator from the embedded SQLite store, verifies its sealed proof against the envelope commitment, decrypts it, verifies the trade commitment). The **use case** is \`checkTicket\` (\`lib/app/check.ts\`, what \`ticket:check\` runs) against anvil on the same machine: the chain reads of \`showTicket\` (ticket state, history, the originator's keys, the parties) come on top. Matching and the balance check are a small fraction of a check per ticket: opening the ticket (decryption, verification) and the chain reads are nearly all of it.`,
+      "",
+      ...table,
+    ],
+    true,
   );
   console.log(`wrote ${path}`);
 }

@@ -4,7 +4,8 @@
  */
 import { ArgumentType } from "hardhat/types/arguments";
 
-import { withCommon } from "./options.js";
+import { withChecked, withCommon } from "./options.js";
+import { uiTask } from "./ui.js";
 
 const id = {
   name: "id",
@@ -139,11 +140,11 @@ export const settlementTasks = [
     })
     .setAction(() => import("./ticket-export.js"))
     .build(),
-  withCommon("ticket:approve", "Approve (OK) a ticket when it is your turn")
+  withChecked("ticket:approve", "Approve (OK) a ticket when it is your turn")
     .addOption(id)
     .setAction(() => import("./ticket-approve.js"))
     .build(),
-  withCommon("ticket:reject", "Return (NG) a ticket with an ISO reason code")
+  withChecked("ticket:reject", "Return (NG) a ticket with ISO reason codes")
     .addOption(id)
     .addOption({
       name: "reason",
@@ -208,4 +209,5 @@ export const settlementTasks = [
     })
     .setAction(() => import("./ticket-watch.js"))
     .build(),
+  uiTask,
 ];

@@ -27,3 +27,26 @@ export function withCommon(name: string, description: string) {
     })
     .addFlag({ name: "json", description: "Print JSON for scripts instead of tables" });
 }
+
+/** The common options and those of a checked decision (ticket:approve, ticket:reject). */
+export function withChecked(name: string, description: string) {
+  return withCommon(name, description)
+    .addOption({
+      name: "checked",
+      description: "Decide on this check result (the file `ticket:check --out` wrote)",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addOption({
+      name: "instruction",
+      description: "Check in place against your own instruction first (ticket JSON or sese.023)",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
+    .addOption({
+      name: "positions",
+      description: "With --instruction: your position file (sr-positions/1)",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    });
+}

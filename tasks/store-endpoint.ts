@@ -1,9 +1,8 @@
 import { describeError, InputError } from "../lib/errors.js";
 import { roleTask } from "../lib/cli/task.js";
 import type { CommonArgs } from "../lib/cli/task-args.js";
-import { health } from "../lib/delivery/client.js";
 import { checkEndpointUrl } from "../lib/delivery/endpoint.js";
-import type { HealthBody } from "../lib/store/protocol.js";
+import { storeHealth, type HealthV2 } from "../lib/store/read-protocol.js";
 
 export default roleTask(async (args: CommonArgs & { url: string; clear: boolean }, open) => {
   if (args.clear === (args.url.trim() !== "")) {
@@ -15,14 +14,15 @@ export default roleTask(async (args: CommonArgs & { url: string; clear: boolean 
   const { app, out, actor } = await open();
   if (url !== "") {
     // A store that answers must belong to this party; one that does not may start later.
-    const probe: HealthBody | Error = await health(url, 3_000).catch((error: unknown) =>
-      error instanceof Error ? error : new Error(String(error)),
+    const probe: HealthV2 | Error = await storeHealth(url, { timeoutMs: 3_000 }).catch(
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
     );
     if (probe instanceof Error) {
       out.warn(`no store answers at ${url} yet (${describeError(probe)})`);
-    } else if (probe.party.toLowerCase() !== actor.party.address.toLowerCase()) {
-      await app.registry.party(probe.party).catch(() => undefined);
-      throw new InputError(`the store at ${url} belongs to ${app.registry.label(probe.party)}`, {
+    } else if (probe.party?.toLowerCase() !== actor.party.address.toLowerCase()) {
+      const owner = probe.party ?? "nobody";
+      await app.registry.party(owner).catch(() => undefined);
+      throw new InputError(`the store at ${url} belongs to ${app.registry.label(owner)}`, {
         hint: `start your own with \`npx hardhat store:serve --as ${actor.party.name}\``,
       });
     }

@@ -19,6 +19,7 @@ export default roleTask(async (args: CommonArgs & { from: string }, open) => {
     registry: app.registry,
     store: app.store,
     me: { address: actor.party.address, keys: actor.keys },
+    ticketKeys: actor.ids.all().map((t) => t.ticketKey),
     replicas,
   });
   out.ok(

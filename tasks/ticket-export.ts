@@ -5,6 +5,7 @@ import { exportStatusAdvices } from "../lib/app/export.js";
 import { InputError } from "../lib/errors.js";
 import { roleTask } from "../lib/cli/task.js";
 import { required, type CommonArgs } from "../lib/cli/task-args.js";
+import { formatReason } from "../lib/reasons.js";
 
 interface Args extends CommonArgs {
   id: string;
@@ -51,7 +52,7 @@ export default roleTask(async (args: Args, open) => {
       out.line(`version ${a.version}: ${a.status}, no status advice (${a.note})`);
       continue;
     }
-    const reasons = a.advice.reasons.map((r) => `${r.qualifier}/${r.code}`).join(", ");
+    const reasons = a.advice.reasons.map(formatReason).join(", ");
     out.line(
       `version ${a.version}: ${a.status}${reasons === "" ? "" : ` ${reasons}`} by ${a.by}` +
         (written[a.version] === undefined ? "" : ` → ${written[a.version]}`),

@@ -257,6 +257,20 @@ interface ISettlementRegistry {
     /// Emits: {PartyRestored}.
     function restoreParty(address party) external;
 
+    /// @notice Pauses the registry in an incident: while paused, every ticket action
+    /// ({createTicket}, {approve}, {reject}, {revise}, {cancel}) and every key or endpoint change
+    /// ({registerKeys}, {setStoreEndpoint}) reverts with `EnforcedPause()`. Membership
+    /// ({admitParty}, {suspendParty}, {restoreParty}) stays usable, so that a compromised party can
+    /// be suspended during the incident; views are unaffected.
+    /// @dev Requirements: caller has `PAUSER_ROLE`; not paused (else `EnforcedPause()`).
+    /// Emits: {Paused}.
+    function pause() external;
+
+    /// @notice Lifts a pause: every function behaves again as specified.
+    /// @dev Requirements: caller has `PAUSER_ROLE`; paused (else `ExpectedPause()`).
+    /// Emits: {Unpaused}.
+    function unpause() external;
+
     /// @notice Registers or rotates the caller's key pair: an x25519 viewing/encryption key and a
     /// secp256k1 spending key.
     /// @dev Earlier versions stay readable through {partyKeys}: tickets announced to an older

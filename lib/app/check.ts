@@ -7,6 +7,8 @@
  */
 import { chmod, writeFile } from "node:fs/promises";
 
+import { commitmentsByVersion, ticketHistory, type HistoryEntry } from "../chain/events.js";
+import { formatReason, parseReasons } from "../reasons.js";
 import { parseJsonText, readInputFile } from "../ticket/file.js";
 import type { Trade } from "../ticket/schema.js";
 import {
@@ -22,7 +24,14 @@ import { inferSide } from "../matching/match.js";
 import type { PositionSource } from "../matching/positions.js";
 import type { Side } from "../matching/rules.js";
 import type { Actor, App } from "./context.js";
-import { locateForActor, showTicket, type TicketView } from "./tickets.js";
+import {
+  approveTicket,
+  locateForActor,
+  rejectTicket,
+  showTicket,
+  type DecisionResult,
+  type TicketView,
+} from "./tickets.js";
 
 /** A check result file larger than this is refused before it is parsed (a real one is ~10 KB). */
 export const MAX_CHECK_FILE_BYTES = 256 * 1024;
@@ -43,16 +52,17 @@ export interface TicketCheck {
 }
 
 /**
- * The trade commitment of the version `view` shows: the registration (create or amendment) of
- * that version in its history, which `showTicket` has checked against the chain's state.
+ * The trade commitment of `version`: the registration of that version (its `TicketCreated` or
+ * `TicketRevised` event) in the ticket's history.
  */
-function tradeCommitmentOf(view: TicketView): string {
-  for (const entry of [...view.history].reverse()) {
-    if (entry.version === view.version && "tradeCommitment" in entry) return entry.tradeCommitment;
+function tradeCommitmentOf(history: HistoryEntry[], id: string, version: number): string {
+  const record = commitmentsByVersion(history).get(version);
+  if (record === undefined) {
+    throw new CheckResultError(`no registration of version ${version} of ${id} found`, {
+      hint: "the node may be out of sync; try another endpoint",
+    });
   }
-  throw new CheckResultError(`no registration of version ${view.version} of ${view.id} found`, {
-    hint: "the node may be out of sync; try another endpoint",
-  });
+  return record.tradeCommitment;
 }
 
 /** What a check of `view` is bound to. */
@@ -61,7 +71,7 @@ export function bindingOf(view: TicketView): CheckBinding {
     id: view.id,
     ticketKey: view.ticketKey,
     version: view.version,
-    tradeCommitment: tradeCommitmentOf(view),
+    tradeCommitment: tradeCommitmentOf(view.history, view.id, view.version),
   };
 }
 
@@ -128,11 +138,12 @@ export async function loadCheckedResult(
   const result = await readCheckResult(file);
   const located = await locateForActor(app, actor, id);
   const onChain = await app.registry.ticket(located.key);
+  const history = await ticketHistory(app.registry, located.key);
   verifyCheckBinding(result, {
     id: located.id,
     ticketKey: located.key,
     version: onChain.version,
-    tradeCommitment: onChain.tradeCommitment,
+    tradeCommitment: tradeCommitmentOf(history, located.id, onChain.version),
   });
   if (result.party !== actor.party.name) {
     throw new CheckResultError(
@@ -141,4 +152,63 @@ export async function loadCheckedResult(
     );
   }
   return result;
+}
+
+/** `NMAT/DDAT, PEND/MONY` */
+const codesOf = (result: CheckResult) => result.reasons.map(formatReason).join(", ");
+
+/**
+ * Approves ticket `id` on the version `checked` was made for (see {@link loadCheckedResult} or
+ * {@link checkTicket}); refuses when the check proposes NG. The chain refuses a stale version.
+ */
+export async function approveChecked(
+  app: App,
+  actor: Actor,
+  id: string,
+  checked: CheckResult,
+): Promise<DecisionResult> {
+  if (checked.proposal === "NG") {
+    throw new CheckResultError(`the check proposes NG (${codesOf(checked)})`, {
+      hint: "reject with --checked, or approve without --checked to decide by hand",
+    });
+  }
+  return approveTicket(app, actor, id, checked.binding.version);
+}
+
+export interface CheckedRejectInput {
+  /** More reasons (`NMAT/DDAT,PEND/MONY`); required when the check proposes OK. */
+  reason?: string;
+  /** The note; by default the narratives of the check's reasons. */
+  note?: string;
+}
+
+/**
+ * Returns ticket `id` on the version `checked` was made for, with the check's reasons (and any
+ * given in `input.reason`) sealed for the route. Refuses when the check proposes OK and no reason
+ * is given.
+ */
+export async function rejectChecked(
+  app: App,
+  actor: Actor,
+  id: string,
+  checked: CheckResult,
+  input: CheckedRejectInput = {},
+): Promise<Awaited<ReturnType<typeof rejectTicket>>> {
+  const given = input.reason?.trim() ?? "";
+  const extra = given === "" ? [] : parseReasons(given);
+  if (checked.proposal === "OK" && extra.length === 0) {
+    throw new CheckResultError("the check proposes OK: there is no reason to return the ticket", {
+      hint: "approve with --checked, or give --reason to return it anyway",
+    });
+  }
+  const reasons = [...new Set([...checked.reasons, ...extra].map(formatReason))];
+  const note =
+    input.note === undefined || input.note.trim() === ""
+      ? checked.reasons.map((r) => r.narrative).join("; ")
+      : input.note;
+  return rejectTicket(app, actor, id, {
+    reason: reasons.join(","),
+    note,
+    version: checked.binding.version,
+  });
 }

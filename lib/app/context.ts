@@ -11,7 +11,8 @@ import { Wallet, type Overrides, type Provider, type Signer } from "ethers";
 
 import { ConfigError, InputError, PartyError } from "../errors.js";
 import { RegistryClient, type PartyInfo } from "../chain/registry.js";
-import { FolderStore } from "../store/folder.js";
+import { PartyIndex } from "../store/party-index.js";
+import { SqliteEnvelopeStore } from "../store/sqlite.js";
 import type { EnvelopeStore } from "../ticket/store.js";
 import { Delivery } from "../delivery/deliver.js";
 import { deriveKeyRing, type EncryptionKeyPair } from "./keys.js";
@@ -22,7 +23,7 @@ export type SignerLookup = (address: string, name?: string) => Promise<Signer>;
 export interface AppConfig {
   /** The SettlementRegistry's address. */
   registry: string;
-  /** Folder for the per-party state and the outbox (and the folder store, unless one is given). */
+  /** Folder for the per-party state and the outbox (and the embedded store, unless one is given). */
   dataDir: string;
   /** How messages name the network (default `chain-<id>`). */
   networkName?: string;
@@ -57,7 +58,7 @@ export interface AppParts {
    * tells every member the party's place on that ticket: an explicit choice, off by default.
    */
   fundOneTime?: boolean;
-  /** The envelope store (default: a folder store under `<dataDir>/store`). */
+  /** The envelope store (default: the embedded SQLite store under `<dataDir>/store`). */
   store?: EnvelopeStore;
   config: AppConfig;
   /** Where the use cases report what went wrong but did not fail them (default: dropped). */
@@ -94,6 +95,8 @@ export interface Actor {
   keys: EncryptionKeyPair[];
   /** Folder for this party's own state (index, watch cursor, create journal): 0700. */
   stateDir: string;
+  /** What a typed ticket ID resolves through: ID → on-chain key (`<stateDir>/index.sqlite`, 0600). */
+  ids: PartyIndex;
 }
 
 /** Creates `dir` (and its parents) readable by its owner only: it holds secrets. */
@@ -144,7 +147,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     chainId,
     provider,
     registry,
-    store: parts.store ?? new FolderStore(join(dataDir, "store")),
+    store: parts.store ?? SqliteEnvelopeStore.open(join(dataDir, "store")),
     delivery:
       config.delivery === false
         ? undefined
@@ -206,7 +209,14 @@ export async function actAs(
   );
   for (const dir of [join(app.dataDir, "parties"), dirname(stateDir), stateDir])
     await privateDir(dir);
-  return { party, signer, registry: app.registry.connect(signer), keys, stateDir };
+  return {
+    party,
+    signer,
+    registry: app.registry.connect(signer),
+    keys,
+    stateDir,
+    ids: PartyIndex.open(stateDir),
+  };
 }
 
 /** The consortium admin: `--as` (a name or address whose key is held), else the default signer. */

@@ -14,14 +14,19 @@ import {
   ticketKey as deriveTicketKey,
   ticketRef,
 } from "../ticket/id.js";
-import { sealTicket, type SealedTicket } from "../ticket/seal.js";
+import {
+  journalSet,
+  sealTicket,
+  setFromJournal,
+  storeSealed,
+  type JournaledSet,
+} from "../ticket/seal.js";
 import type { Trade } from "../ticket/schema.js";
-import type { RecipientRole } from "../ticket/route.js";
 import { privateDir, type Actor, type App } from "./context.js";
 import { keyOfTicket, rememberTicket, sameAddress } from "./inbox.js";
 import {
-  hasEnvelopes,
-  requireActive,
+  createTicketArgs,
+  requireActiveNow,
   requireKey,
   resolveRoute,
   routeParties,
@@ -49,11 +54,12 @@ export interface CreateResult {
 }
 
 /**
- * Written before anything is stored or sent, removed once the outcome is known. A rerun with the
- * same `--id` finds it: if the ticket is on chain, the create succeeded; if its envelopes are in
- * the store, the very same registration is sent again (a transaction that was still pending
- * then lands first and the resend is refused as a duplicate, so nothing is registered twice and
- * the stored envelopes always match what the chain holds).
+ * Written (0600) before anything is stored or sent, removed once the outcome is known. It holds
+ * the sealed set itself: the locators of a version are fixed, so a retry must store and send the
+ * very same set, never a new sealing. A rerun with the same `--id` finds it: if the ticket is on
+ * chain, the create succeeded; otherwise the very same registration is sent again (a transaction
+ * that was still pending then lands first and the resend is refused as a duplicate, so nothing is
+ * registered twice and the stored envelopes always match what the chain holds).
  */
 interface CreateJournal {
   id: string;
@@ -64,37 +70,19 @@ interface CreateJournal {
   route?: string[];
   /** The one-time route and announcement sent with the create. */
   stealth?: StealthRoute;
-  /** The sealed set with its proofs, to deliver to the recipients' stores after a resend. */
-  set?: JournalSet;
+  /** The sealed set, to store and deliver again after a resend. */
+  set?: JournaledSet;
 }
-
-interface JournalEntry {
-  locator: string;
-  bytes: string;
-  proof: string[];
-  recipient?: string;
-  role?: RecipientRole;
-  keyVersion?: number;
-}
-
-interface JournalSet {
-  ticketKey: string;
-  version: number;
-  originator: string;
-  envelopes: JournalEntry[];
-  decoys: JournalEntry[];
-}
-
-const toJournal = (e: SealedTicket["envelopes"][number]): JournalEntry => ({
-  ...e,
-  bytes: Buffer.from(e.bytes).toString("base64"),
-});
-const fromJournal = (e: JournalEntry) => ({
-  ...e,
-  bytes: new Uint8Array(Buffer.from(e.bytes, "base64")),
-});
 
 const journalPath = (actor: Actor, id: string) => join(actor.stateDir, "creating", `${id}.json`);
+
+/** The result of a create that an earlier attempt with this ID had already registered. */
+const registeredEarlier = (
+  id: string,
+  ticketKey: string,
+  version: number,
+  notified: PartyInfo[],
+): CreateResult => ({ id, ticketKey, version, notified, alreadyRegistered: true });
 
 export async function createTicket(
   app: App,
@@ -102,7 +90,7 @@ export async function createTicket(
   input: CreateInput,
 ): Promise<CreateResult> {
   requireKey(actor);
-  requireActive(actor.party, "create tickets");
+  await requireActiveNow(app, actor, "create tickets");
   const route = await resolveRoute(app, actor, input.route);
   const id = input.id === undefined || input.id === "" ? undefined : normalizeTicketId(input.id);
 
@@ -119,15 +107,9 @@ export async function createTicket(
         if (journal !== undefined) await deliverJournaled(app, journal);
         await unlink(journalPath(actor, id)).catch(() => undefined);
         await rememberTicket(app, actor, { key, id, role: "originator", block: 0 });
-        return {
-          id,
-          ticketKey: key,
-          version: onChain.version,
-          notified: route,
-          alreadyRegistered: true,
-        };
+        return registeredEarlier(id, key, onChain.version, route);
       }
-      if (journal?.envelopeCommitment !== undefined && (await hasEnvelopes(app, id))) {
+      if (journal?.envelopeCommitment !== undefined && journal.set !== undefined) {
         const sameRoute = (journal.route ?? []).join() === route.map((p) => p.address).join();
         if (!sameRoute) {
           throw new InputError(`--route differs from the earlier attempt to create ${id}`, {
@@ -136,24 +118,14 @@ export async function createTicket(
         }
         return resendCreate(app, actor, journal as ResendableJournal, route);
       }
-      // The earlier attempt stored nothing complete and sent nothing: clear it, seal again.
-      for (const version of await app.store.versions(id)) {
-        for (const locator of await app.store.list(id, version))
-          await app.store.remove(id, version, locator);
-      }
-    } else if (await hasEnvelopes(app, id)) {
+      // The earlier attempt sealed nothing and sent nothing: seal again.
+    } else if (actor.ids.byId(id) !== undefined) {
       // An earlier attempt of this originator landed and cleared its journal: nothing to send.
       const key = await keyOfTicket(app, actor, id);
       const onChain = key === undefined ? undefined : await app.registry.ticket(key);
       if (key !== undefined && onChain !== undefined && onChain.status !== "none") {
         requireOwnRecord(onChain.originator, actor, id);
-        return {
-          id,
-          ticketKey: key,
-          version: onChain.version,
-          notified: route,
-          alreadyRegistered: true,
-        };
+        return registeredEarlier(id, key, onChain.version, route);
       }
       throw new InputError(`ticket ID ${id} is already in use`, {
         hint: "omit --id to get a new ID (reuse an ID only to retry your own failed create)",
@@ -178,25 +150,12 @@ export async function createTicket(
     envelopeCommitment: ticket.envelopeCommitment,
     route: route.map((p) => p.address),
     stealth,
-    set: {
-      ticketKey: ticket.ticketKey,
-      version: ticket.version,
-      originator: actor.party.address,
-      envelopes: ticket.envelopes.map(toJournal),
-      decoys: ticket.decoys.map(toJournal),
-    },
+    set: journalSet(ticket),
   } satisfies CreateJournal);
   actor.registry.nameTicket(ticket.ticketKey, ticket.id);
   const receipt = await storeThenSend(app, ticket, () =>
     actor.registry.send(() =>
-      actor.registry.contract.createTicket(
-        ticket.ref,
-        ticket.tradeCommitment,
-        ticket.envelopeCommitment,
-        stealth.route,
-        stealth.ephemeralKey,
-        stealth.viewTags,
-      ),
+      actor.registry.contract.createTicket(...createTicketArgs(ticket, stealth)),
     ),
   ).catch(async (error) => {
     if (!(error instanceof ChainError)) {
@@ -251,23 +210,13 @@ function retryHint(error: ChainError, id: string): ChainError {
  * its node before it could. Stores accept a set they already hold, so this is safe to repeat.
  */
 async function deliverJournaled(app: App, journal: CreateJournal): Promise<void> {
-  const set = journal.set;
-  if (set === undefined || app.delivery === undefined) return;
-  await app.delivery.afterSend(
-    {
-      ticketKey: set.ticketKey,
-      version: set.version,
-      envelopes: set.envelopes.map(fromJournal),
-      decoys: set.decoys.map(fromJournal),
-      plaintext: { originator: set.originator },
-    },
-    app,
-  );
+  if (journal.set === undefined || app.delivery === undefined) return;
+  await app.delivery.afterSend(setFromJournal(journal.set), app);
 }
 
 type ResendableJournal = CreateJournal & Required<Omit<CreateJournal, "set">>;
 
-/** Sends the registration recorded in the journal again (its envelopes are already stored). */
+/** Sends the registration recorded in the journal again, with its very set. */
 async function resendCreate(
   app: App,
   actor: Actor,
@@ -276,6 +225,8 @@ async function resendCreate(
 ): Promise<CreateResult> {
   const key = deriveTicketKey(journal.id, journal.secret, actor.party.address);
   actor.registry.nameTicket(key, journal.id);
+  // The set may have been removed after a failed send: store the journaled one again.
+  if (journal.set !== undefined) await storeSealed(app.store, setFromJournal(journal.set));
   let txHash: string | undefined;
   let block = 0;
   try {

@@ -4,7 +4,7 @@
  * narrative the reading party can decrypt. A version still open, or cancelled, has no advice yet.
  */
 import { buildSese024, type AdviceReason, type StatusAdvice } from "../iso20022/sese024.js";
-import { isoReason, proprietaryReason } from "../reasons.js";
+import type { Qualifier } from "../reasons.js";
 import type { Actor, App } from "./context.js";
 import { showTicket, type TicketView } from "./tickets.js";
 
@@ -20,22 +20,24 @@ export type VersionAdvice =
     }
   | {
       version: number;
-      status: "open" | "cancelled";
+      /** "returned" here: returned, but its sealed reasons could not be read. */
+      status: "open" | "cancelled" | "returned";
       /** Why there is no advice. */
       note: string;
     };
 
 type Entry = TicketView["history"][number];
 
-/** The reasons of a return, as its sealed envelope holds them (none if the reader cannot open it). */
+/**
+ * The reasons of a return, as its author sealed them for the route (the chain holds only their
+ * commitment); none if the reader could not open the return's envelope.
+ */
 function reasonsOf(entry: Extract<Entry, { kind: "returned" }>): AdviceReason[] {
-  return (entry.reasons ?? []).map((r) => {
-    const reason =
-      r.scheme === undefined
-        ? isoReason(r.qualifier, r.code)
-        : proprietaryReason(r.qualifier, r.scheme, r.code);
-    return { qualifier: reason.qualifier, code: reason.code, scheme: reason.scheme };
-  });
+  return (entry.reasons ?? []).map((r) => ({
+    qualifier: r.qualifier as Qualifier,
+    code: r.code,
+    ...(r.scheme === undefined ? {} : { scheme: r.scheme }),
+  }));
 }
 
 /** The status advice of every version of `view`, oldest first. */
@@ -54,12 +56,18 @@ export function statusAdvices(view: TicketView): VersionAdvice[] {
     let by: string;
     if (returned !== undefined && returned.kind === "returned") {
       by = returned.byName ?? returned.by;
+      const reasons = reasonsOf(returned);
+      if (reasons.length === 0) {
+        // An NG advice needs its reasons; the envelope that holds them did not open for this reader.
+        advices.push({ version, status: "returned", note: returned.note ?? "reasons unreadable" });
+        continue;
+      }
       const note = returned.note === undefined ? "" : `: ${returned.note}`;
       advice = {
         senderReference,
         ticketId: view.id,
         status: "NG",
-        reasons: reasonsOf(returned),
+        reasons,
         narrative: `Version ${version} returned by ${by} at step ${returned.step + 1}${note}`,
       };
     } else if (completed) {

@@ -1,8 +1,9 @@
 /**
  * A party's own ticket index: the tickets that concern it and, for each, the ticket ID (learnt
  * by decrypting its own envelope: the ID is never on the chain), its slot in each version's
- * one-time route, and the slot tables it has read. Kept in the party's state folder (0600 file,
- * 0700 folder) and brought up to date from a cursor:
+ * one-time route, and the slot tables it has read. Kept in the party's state folder (0600 files,
+ * 0700 folder): the notifications in `index.json`, the ID → key map in `index.sqlite` (a
+ * `PartyIndex`, through which a typed ID resolves). Brought up to date from a cursor:
  *
  * - tickets it created: `TicketCreated` logs with its address as the indexed originator;
  * - tickets routed to it: every `TicketCreated` / `TicketRevised` announcement, scanned with its
@@ -17,9 +18,10 @@ import { join } from "node:path";
 
 import { getAddress } from "ethers";
 
-import { announcements, createdBy } from "../chain/events.js";
+import { announcements, createdBy, versionEventOf } from "../chain/events.js";
+import type { KnownVersions, VersionEvent } from "../chain/registry.js";
 import { StealthScanner, type StealthMatch } from "../crypto/stealth.js";
-import { locateTicket } from "../ticket/open.js";
+import { openTicket } from "../ticket/open.js";
 import type { RouteSlot } from "../ticket/seal.js";
 import type { PartyRole } from "../ticket/route.js";
 import type { Actor, App } from "./context.js";
@@ -43,6 +45,12 @@ export interface InboxEntry {
   mine?: Record<number, MySlot>;
   /** Slot tables read from opened envelopes, by version. */
   slots?: Record<number, RouteSlot[]>;
+  /**
+   * What each version's `TicketCreated` / `TicketRevised` event registered (commitments, route,
+   * announcement) and its block, as the scan saw them: reading the ticket then needs no search
+   * of the chain's logs.
+   */
+  versions?: Record<number, VersionEvent>;
 }
 
 interface IndexFile {
@@ -61,7 +69,21 @@ export async function loadInbox(app: App, actor: Actor): Promise<IndexFile> {
   const empty: IndexFile = { registry: app.registry.address, scannedTo: -1, tickets: {} };
   const file = await readJson<IndexFile>(indexPath(actor), empty);
   // An index of another deployment (e.g. a restarted development chain) is discarded.
-  return file.registry === app.registry.address ? file : empty;
+  const inbox = file.registry === app.registry.address ? file : empty;
+  for (const entry of Object.values(inbox.tickets)) {
+    entry.id = actor.ids.byTicketKey(entry.key)?.id;
+  }
+  return inbox;
+}
+
+/** Writes the index: the IDs go to the party index, the rest to `index.json`. */
+async function saveInbox(actor: Actor, inbox: IndexFile): Promise<void> {
+  const tickets: Record<string, InboxEntry> = {};
+  for (const [key, { id, ...entry }] of Object.entries(inbox.tickets)) {
+    if (id !== undefined) actor.ids.remember({ id, ticketKey: key });
+    tickets[key] = entry;
+  }
+  await writeJson(indexPath(actor), { ...inbox, tickets });
 }
 
 /** The actor's scanner: every key version, newest first (most tickets use the current one). */
@@ -101,14 +123,24 @@ export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
     }
     if (scanner === undefined) continue;
     const logs = await announcements(app.registry, from, to);
-    scanner.scan(logs).forEach((match, i) => {
-      if (match === undefined) return;
-      const log = logs[i];
-      const entry = (inbox.tickets[log.key] ??= { key: log.key, role: "route", block: log.block });
-      entry.mine = {
-        ...entry.mine,
-        [log.version]: { slot: match.slot, keyVersion: match.keyVersion, address: match.address },
-      };
+    const matches = scanner.scan(logs);
+    logs.forEach((log, i) => {
+      const match = matches[i];
+      if (match !== undefined) {
+        const entry = (inbox.tickets[log.key] ??= {
+          key: log.key,
+          role: "route",
+          block: log.block,
+        });
+        entry.mine = {
+          ...entry.mine,
+          [log.version]: { slot: match.slot, keyVersion: match.keyVersion, address: match.address },
+        };
+      }
+      // Every version of a ticket in the index, on its route or not (a re-route away from it).
+      const entry = inbox.tickets[log.key];
+      if (entry !== undefined)
+        entry.versions = { ...entry.versions, [log.version]: versionEventOf(log) };
     });
   }
   inbox.scannedTo = Math.max(inbox.scannedTo, head);
@@ -121,18 +153,27 @@ export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
     await Promise.all(
       unknown.slice(i, i + 16).map(async (entry) => {
         try {
-          const ticket = await app.registry.ticket(entry.key);
+          const ticket = await app.registry.ticket(entry.key, knownOf(entry));
           const senderKeys = await app.registry.publicKeys(ticket.originator);
           // The ID is the same in every version; the newest version's envelope is kept longest.
           for (let version = ticket.version; version >= 1 && entry.id === undefined; version--) {
-            const found = await locateTicket({
+            const record =
+              version === ticket.version
+                ? ticket
+                : (entry.versions?.[version] ??
+                  (await app.registry.versionEvent(entry.key, version)));
+            const opened = await openTicket({
               store: app.store,
               ticketKey: entry.key,
               version,
               me,
-              originatorPublicKeys: senderKeys,
-            });
-            if (found !== undefined) entry.id = found.id;
+              senderPublicKeys: senderKeys,
+              expected: { ...record, originator: ticket.originator },
+            }).catch(() => undefined);
+            if (opened === undefined) continue;
+            entry.id = opened.id;
+            if (opened.slots !== undefined)
+              entry.slots = { ...entry.slots, [version]: opened.slots };
           }
         } catch (error) {
           // One unreadable ticket (a bad key, a damaged envelope) must not stop the others.
@@ -143,7 +184,7 @@ export async function syncInbox(app: App, actor: Actor): Promise<InboxEntry[]> {
       }),
     );
   }
-  await writeJson(indexPath(actor), inbox);
+  await saveInbox(actor, inbox);
   return Object.values(inbox.tickets).sort((a, b) => a.block - b.block);
 }
 
@@ -162,8 +203,9 @@ export async function rememberTicket(
     key,
     mine: { ...held?.mine, ...entry.mine },
     slots: { ...held?.slots, ...entry.slots },
+    versions: { ...held?.versions, ...entry.versions },
   };
-  await writeJson(indexPath(actor), inbox);
+  await saveInbox(actor, inbox);
 }
 
 /** The index entry of a ticket key, if any. */
@@ -175,11 +217,21 @@ export async function indexEntry(
   return (await loadInbox(app, actor)).tickets[key.toLowerCase()];
 }
 
+/** What an index entry holds about its ticket's version events, for `RegistryClient.ticket`. */
+export function knownOf(entry: InboxEntry | undefined): KnownVersions | undefined {
+  return entry === undefined ? undefined : { versions: entry.versions, fromBlock: entry.block };
+}
+
+/** The on-chain ticket `key`, read with what the actor's index holds about its versions. */
+export async function ticketOf(app: App, actor: Actor, key: string) {
+  return app.registry.ticket(key, knownOf(await indexEntry(app, actor, key)));
+}
+
 /** The on-chain key of ticket `id` if it is in the actor's index (after a sync). */
 export async function keyOfTicket(app: App, actor: Actor, id: string): Promise<string | undefined> {
-  const find = (entries: InboxEntry[]) => entries.find((e) => e.id === id)?.key;
-  const cached = find(Object.values((await loadInbox(app, actor)).tickets));
-  return cached ?? find(await syncInbox(app, actor));
+  const indexed = actor.ids.byId(id)?.ticketKey;
+  if (indexed !== undefined) return indexed;
+  return (await syncInbox(app, actor)).find((e) => e.id === id)?.key;
 }
 
 export const sameAddress = (a: string, b: string) => getAddress(a) === getAddress(b);

@@ -11,7 +11,7 @@ import {
   storeSealed,
   type RouteParty,
   type RouteSlot,
-  type SealedNote,
+  type SealedSet,
   type SealedTicket,
 } from "../ticket/seal.js";
 import { MAX_ROUTE_LENGTH } from "../ticket/route.js";
@@ -31,6 +31,15 @@ export function requireActive(party: PartyInfo, role: string, hint?: string): vo
       hint: hint ?? "the consortium admin can restore it with party:restore",
     });
   }
+}
+
+/**
+ * Refuses an actor whose party is suspended now. Read from the chain right before deciding, not
+ * from the state cached when the actor was made: a watcher or a dashboard runs for hours, and the
+ * registry cannot tell a suspended party behind a one-time address.
+ */
+export async function requireActiveNow(app: App, actor: Actor, role: string): Promise<void> {
+  requireActive(await app.registry.party(actor.party.address, { fresh: true }), role);
 }
 
 /**
@@ -82,17 +91,6 @@ export async function resolveRoute(
   return parties;
 }
 
-/**
- * Whether the store holds any envelope of ticket `id`. A create that failed removes its
- * envelopes but may leave empty version folders behind: those do not make an ID "in use".
- */
-export async function hasEnvelopes(app: App, id: string): Promise<boolean> {
-  for (const version of await app.store.versions(id)) {
-    if ((await app.store.list(id, version)).length > 0) return true;
-  }
-  return false;
-}
-
 /** A fresh one-time route for `parties` (their current keys) and its slot table. */
 export function stealthRouteFor(parties: readonly PartyInfo[]): {
   stealth: StealthRoute;
@@ -138,10 +136,21 @@ export const routeParties = (parties: PartyInfo[]): RouteParty[] =>
     keyVersion: p.keyVersion,
   }));
 
+/** The arguments of the registry's `createTicket` for a sealed ticket on a one-time route. */
+export const createTicketArgs = (ticket: SealedTicket, stealth: StealthRoute) =>
+  [
+    ticket.ref,
+    ticket.tradeCommitment,
+    ticket.envelopeCommitment,
+    stealth.route,
+    stealth.ephemeralKey,
+    stealth.viewTags,
+  ] as const;
+
 /** Stores a sealed set, runs the transaction, and removes the set again if the transaction fails. */
 export async function storeThenSend<T>(
   app: App,
-  sealed: SealedTicket | SealedNote,
+  sealed: SealedSet,
   send: () => Promise<T>,
 ): Promise<T> {
   try {
@@ -152,7 +161,7 @@ export async function storeThenSend<T>(
     await removeSealed(app.store, sealed).catch(() => undefined);
     if (error instanceof StoreConflictError) {
       throw new StoreConflictError(
-        `${sealed.id} version ${sealed.version} is already sealed in the store`,
+        `this ${sealed.kind} of version ${sealed.version} is already sealed in the store`,
         {
           details: error.shortMessage,
           hint: "an earlier attempt may still be pending: check with ticket:show before trying again",

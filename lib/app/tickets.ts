@@ -22,17 +22,24 @@ import type { OnChainTicket, PartyInfo } from "../chain/registry.js";
 import { commitmentsByVersion, ticketHistory, type VersionRecord } from "../chain/events.js";
 import { stealthPrivateKey, type StealthMatch } from "../crypto/stealth.js";
 import { normalizeTicketId } from "../ticket/id.js";
-import { openNote, openTicket, type OpenedNote, type OpenedTicket } from "../ticket/open.js";
-import { sealNote, sealTicket, type RouteSlot } from "../ticket/seal.js";
+import { openReturn, openTicket, type OpenedTicket } from "../ticket/open.js";
+import { sealReturn, sealTicket, type RouteSlot } from "../ticket/seal.js";
 import type { Trade } from "../ticket/schema.js";
 import { envelopeRecipients, type RecipientRole } from "../ticket/route.js";
 import { formatReason, parseReasons, type Reason } from "../reasons.js";
 import type { Actor, App } from "./context.js";
 import { withReasons, type HistoryEntry } from "./history.js";
-import { indexEntry, keyOfTicket, mySlotIn, rememberTicket, sameAddress } from "./inbox.js";
 import {
-  hasEnvelopes,
-  requireActive,
+  indexEntry,
+  keyOfTicket,
+  knownOf,
+  mySlotIn,
+  rememberTicket,
+  sameAddress,
+  ticketOf,
+} from "./inbox.js";
+import {
+  requireActiveNow,
   requireKey,
   resolveRoute,
   routeParties,
@@ -75,13 +82,8 @@ export async function locateForActor(
     app.registry.nameTicket(key, id);
     return { id, key };
   }
-  if (!(await hasEnvelopes(app, id))) {
-    throw new InputError(`unknown ticket ${id}`, {
-      details: "no such ticket in the store",
-      hint: "check the ID; `npx hardhat ticket:list --as <you>` lists your tickets",
-    });
-  }
-  // Nothing more: not the route, not the status, not whether the caller's key was tried.
+  // The store cannot say more (it knows no IDs): an unknown ID and someone else's ticket get
+  // the same answer, and nothing about the record.
   throw new NotAPartyError("not a party to this ticket");
 }
 
@@ -150,15 +152,20 @@ export async function versionSlots(
   entry: { key: string; id?: string; slots?: Record<number, RouteSlot[]> },
   version: number,
 ): Promise<RouteSlot[] | undefined> {
-  const known =
-    entry.slots?.[version] ?? (await indexEntry(app, actor, entry.key))?.slots?.[version];
+  const indexed =
+    entry.slots?.[version] === undefined ? await indexEntry(app, actor, entry.key) : undefined;
+  const known = entry.slots?.[version] ?? indexed?.slots?.[version];
   if (known !== undefined || entry.id === undefined) return known;
   try {
-    const t = await app.registry.ticket(entry.key);
+    const t = await app.registry.ticket(entry.key, knownOf(indexed));
     const record =
       version === t.version
         ? current(t)
-        : { ...(await app.registry.versionEvent(entry.key, version)), version };
+        : {
+            ...(indexed?.versions?.[version] ??
+              (await app.registry.versionEvent(entry.key, version))),
+            version,
+          };
     const opened = await openVersion(app, actor, entry.id, entry.key, t.originator, record);
     entry.slots = { ...entry.slots, [version]: opened.slots };
     return opened.slots;
@@ -175,7 +182,7 @@ function slotParty(slots: RouteSlot[] | undefined, address: string): RouteSlot |
 export async function showTicket(app: App, actor: Actor, idInput: string): Promise<TicketView> {
   requireKey(actor);
   const { id, key } = await locateForActor(app, actor, idInput);
-  const onChain = await app.registry.ticket(key);
+  const onChain = await ticketOf(app, actor, key);
   const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
   const history = await ticketHistory(app.registry, key);
 
@@ -200,7 +207,7 @@ export async function showTicket(app: App, actor: Actor, idInput: string): Promi
         try {
           const opened = await readReturn(app, actor, { id, key }, entry, slot.party);
           shown = withReasons(entry, opened.reasons);
-          note = opened.narrative;
+          note = opened.note;
         } catch (e) {
           note =
             e instanceof SettlementError
@@ -263,18 +270,20 @@ export async function readReturn(
   ticket: { id: string; key: string },
   entry: { version: number; reasonCommitment: string },
   author: string,
-): Promise<OpenedNote> {
-  return openNote({
+): Promise<{ reasons: string[]; note?: string }> {
+  const opened = await openReturn({
     store: app.store,
-    id: ticket.id,
     ticketKey: ticket.key,
     version: entry.version,
     me: { address: actor.party.address, keys: actor.keys },
     authorPublicKeys: await app.registry.publicKeys(author),
     author,
-    narrativeCommitment: entry.reasonCommitment,
-    expectRecipient: true,
+    reasonCommitment: entry.reasonCommitment,
   });
+  if (opened.id !== ticket.id) {
+    throw new TamperError(`the return names ticket ${opened.id}, not ${ticket.id}`);
+  }
+  return { reasons: opened.reasons.map(formatReason), note: opened.note };
 }
 
 // ------------------------------------------------------------------------------------ decisions
@@ -306,6 +315,8 @@ interface Decision {
   id: string;
   key: string;
   onChain: OnChainTicket;
+  /** The version decided on, named in the transaction. */
+  version: number;
   opened: OpenedTicket & { slots: RouteSlot[] };
   match: StealthMatch;
   /** Signs from the one-time address of the actor's slot. */
@@ -322,16 +333,27 @@ async function prepareDecision(
   actor: Actor,
   idInput: string,
   kind: "approve" | "return",
+  expected?: number,
 ): Promise<Decision> {
   requireKey(actor);
   // The registry cannot tell a suspended party behind a one-time address; its own client can.
-  requireActive(actor.party, "approve or return tickets");
+  await requireActiveNow(app, actor, "approve or return tickets");
   const { id, key } = await locateForActor(app, actor, idInput);
-  const onChain = await app.registry.ticket(key);
+  const onChain = await ticketOf(app, actor, key);
   if (onChain.status !== "open") {
     throw new ContractError(
       `ticket ${id} is ${onChain.status}, not open`,
       "SettlementRegistryTicketNotOpen",
+    );
+  }
+  // A decision made on an older version (e.g. a check result) is refused before anything is
+  // sealed; the chain refuses it too, should a revision land after this read.
+  const version = expected ?? onChain.version;
+  if (version !== onChain.version) {
+    throw new ContractError(
+      `ticket ${id} is at version ${onChain.version} now, not ${version}`,
+      "SettlementRegistryStaleVersion",
+      { hint: `re-open it (ticket:show) and decide on version ${onChain.version}` },
     );
   }
   const opened = await openVersion(app, actor, id, key, onChain.originator, current(onChain));
@@ -363,7 +385,7 @@ async function prepareDecision(
     );
   }
   const signer = app.oneTimeSigner(stealthPrivateKey(keys.spendingPrivateKey, match));
-  return { id, key, onChain, opened, match, signer, overrides: app.oneTimeOverrides };
+  return { id, key, onChain, version, opened, match, signer, overrides: app.oneTimeOverrides };
 }
 
 /**
@@ -411,14 +433,16 @@ function unpaid(app: App, error: unknown): never {
   throw error;
 }
 
+/** Approves the current version, or refuses if it is not `version` (when given). */
 export async function approveTicket(
   app: App,
   actor: Actor,
   idInput: string,
+  version?: number,
 ): Promise<DecisionResult> {
-  const d = await prepareDecision(app, actor, idInput, "approve");
+  const d = await prepareDecision(app, actor, idInput, "approve", version);
   const registry = actor.registry.connect(d.signer);
-  const args = [d.key, d.onChain.version, d.onChain.route] as const;
+  const args = [d.key, d.version, d.onChain.route] as const;
   const overrides = await fundSlot(app, actor, d, (from) =>
     registry.contract.approve.estimateGas(...args, { from }),
   );
@@ -432,6 +456,8 @@ export interface RejectInput {
   /** One or more reasons, comma-separated: `NMAT/DDAT,PEND/MONY`. */
   reason: string;
   note?: string;
+  /** The version decided on (e.g. a check result's); refused if it is not the current one. */
+  version?: number;
 }
 
 export async function rejectTicket(
@@ -442,11 +468,11 @@ export async function rejectTicket(
 ): Promise<DecisionResult & { reason: Reason; reasons: Reason[] }> {
   requireKey(actor);
   const reasons = parseReasons(input.reason);
-  const d = await prepareDecision(app, actor, idInput, "return");
+  const d = await prepareDecision(app, actor, idInput, "return", input.version);
   // The reasons and note are sealed for the originator and the route, like the ticket itself;
   // the chain gets the set's commitment only. A suspended party receives nothing new.
   const recipient = async (address: string) => {
-    const p = await app.registry.party(address);
+    const p = await app.registry.party(address, { fresh: true });
     return { address: p.address, publicKey: p.encryptionKey, keyVersion: p.keyVersion, p };
   };
   const route = (await Promise.all(d.opened.slots.map((s) => recipient(s.party)))).filter(
@@ -455,20 +481,19 @@ export async function rejectTicket(
   const recipients = envelopeRecipients(await recipient(d.onChain.originator), route).map(
     ({ p: _p, ...r }) => r,
   );
-  const sealed = sealNote({
-    ticket: {
-      id: d.id,
-      secret: d.opened.secret,
-      version: d.onChain.version,
-      originator: d.onChain.originator,
-    },
+  const sealed = sealReturn({
+    ticket: { id: d.id, ticketKey: d.key, version: d.version },
     author: { address: actor.party.address, keyPair: actor.keys[actor.keys.length - 1] },
+    step: Math.max(
+      0,
+      d.opened.slots.findIndex((s) => sameAddress(s.party, actor.party.address)),
+    ),
     recipients,
-    reasons: reasons.map(formatReason),
-    narrative: input.note,
+    reasons,
+    note: input.note,
   });
   const registry = actor.registry.connect(d.signer);
-  const args = [d.key, d.onChain.version, d.onChain.route, sealed.narrativeCommitment] as const;
+  const args = [d.key, d.version, d.onChain.route, sealed.reasonCommitment] as const;
   const overrides = await fundSlot(app, actor, d, (from) =>
     registry.contract.reject.estimateGas(...args, { from }),
   );
@@ -504,9 +529,9 @@ export async function reviseTicket(
   verb = "revise",
 ): Promise<DecisionResult & { route: PartyInfo[] }> {
   requireKey(actor);
-  requireActive(actor.party, "revise tickets");
+  await requireActiveNow(app, actor, "revise tickets");
   const { id, key } = await locateForActor(app, actor, idInput);
-  const onChain = await app.registry.ticket(key);
+  const onChain = await ticketOf(app, actor, key);
   if (!sameAddress(onChain.originator, actor.party.address)) {
     throw new PartyError(
       `only the originator ${app.registry.label(onChain.originator)} may ${verb} ticket ${id}`,

@@ -18,7 +18,7 @@ import type { PartyRole } from "../ticket/route.js";
 import { reasonsText, withReasons, type HistoryEntry } from "./history.js";
 import { readReturn, versionSlots } from "./tickets.js";
 import type { RouteSlot } from "../ticket/seal.js";
-import { syncInbox, type InboxEntry } from "./inbox.js";
+import { knownOf, syncInbox, type InboxEntry } from "./inbox.js";
 import { readJson, writeJson } from "./state.js";
 
 export const LIST_STATES = [
@@ -45,7 +45,7 @@ export async function listTickets(app: App, actor: Actor, state: ListState): Pro
   const entries = await syncInbox(app, actor);
   const rows = await Promise.all(
     entries.map(async (e: InboxEntry): Promise<InboxRow> => {
-      const t = await app.registry.ticket(e.key);
+      const t = await app.registry.ticket(e.key, knownOf(e));
       const mine = e.mine?.[t.version];
       let waitingFor: PartyInfo | undefined;
       if (t.status === "open") {
@@ -128,7 +128,7 @@ async function noticesFor(
         kind: "approved",
         text: `${name} v${entry.version} approved by ${(await slotOf(app, actor, ticket, entry.version, entry.by))?.name ?? `a route party (${entry.by})`} (step ${entry.step + 1})`,
       });
-      const t = await app.registry.ticket(key);
+      const t = await app.registry.ticket(key, knownOf(ticket));
       if (t.version === entry.version) myTurnAt(entry.version, entry.step + 1);
       break;
     }

@@ -5,17 +5,17 @@
 import { getAddress } from "ethers";
 
 import { StoreError } from "../errors.js";
-import type { RegistryClient } from "./registry.js";
+import type { RegistryClient, VersionEvent } from "./registry.js";
 import type { PublicKeyVersions } from "../crypto/keys.js";
-import type { EnvelopeKind } from "../crypto/locator.js";
-import { announcements, createdBy, ticketHistory } from "./events.js";
+import type { SetKind } from "../crypto/read-token.js";
+import { announcements, createdBy, ticketHistory, versionEventOf } from "./events.js";
 import { StealthScanner } from "../crypto/stealth.js";
 
 const ZERO = /^0x0{64}$/;
 
 export interface CommittedSet {
   ticketKey: string;
-  kind: EnvelopeKind;
+  kind: SetKind;
   version: number;
   /** The envelope (or reason) commitment registered on-chain for this set. */
   commitment: string;
@@ -35,7 +35,7 @@ export interface CommittedSet {
 export async function committedSet(
   registry: RegistryClient,
   ticketKey: string,
-  kind: EnvelopeKind,
+  kind: SetKind,
   version: number,
 ): Promise<CommittedSet> {
   const key = ticketKey.toLowerCase();
@@ -125,28 +125,38 @@ export async function scannerOf(registry: RegistryClient, holder: Holder): Promi
   return new StealthScanner(keys);
 }
 
+/** A ticket found for a party: where it first saw it, and each version event seen since. */
+export interface FoundTicket {
+  key: string;
+  block: number;
+  versions: Record<number, VersionEvent>;
+}
+
 /**
  * The tickets `holder` is on between the blocks: those it created (indexed originator topic) and
- * those whose announcement holds a slot of its (scanned with its viewing keys). Ticket keys,
- * lower-case, in chain order.
+ * those whose announcement holds a slot of its (scanned with its viewing keys), with every
+ * version event of theirs in the range (what its index keeps, so that `RegistryClient.ticket`
+ * needs no search of the chain). Ticket keys lower-case, in chain order.
  */
 export async function ticketsOf(
   registry: RegistryClient,
   holder: Holder,
   fromBlock: number,
   toBlock: number,
-): Promise<string[]> {
-  const keys = new Set(
-    (await createdBy(registry, holder.address, fromBlock, toBlock)).map((c) => c.key),
-  );
-  if (holder.keys.length > 0) {
-    const scanner = await scannerOf(registry, holder);
-    const logs = await announcements(registry, fromBlock, toBlock);
-    scanner.scan(logs).forEach((match, i) => {
-      if (match !== undefined) keys.add(logs[i].key);
-    });
-  }
-  return [...keys];
+): Promise<FoundTicket[]> {
+  const found = new Map<string, FoundTicket>();
+  for (const c of await createdBy(registry, holder.address, fromBlock, toBlock))
+    found.set(c.key, { key: c.key, block: c.block, versions: {} });
+  const scanner = holder.keys.length > 0 ? await scannerOf(registry, holder) : undefined;
+  const logs = await announcements(registry, fromBlock, toBlock);
+  const matches = scanner?.scan(logs) ?? [];
+  logs.forEach((log, i) => {
+    if (matches[i] !== undefined && !found.has(log.key))
+      found.set(log.key, { key: log.key, block: log.block, versions: {} });
+    const entry = found.get(log.key);
+    if (entry !== undefined) entry.versions[log.version] = versionEventOf(log);
+  });
+  return [...found.values()];
 }
 
 /**

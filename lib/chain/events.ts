@@ -13,7 +13,7 @@ import {
   type Provider,
 } from "ethers";
 
-import type { RegistryClient } from "./registry.js";
+import type { RegistryClient, VersionEvent } from "./registry.js";
 
 /** Where an event is on the chain. */
 export interface EventPlace {
@@ -188,6 +188,12 @@ export async function announcements(
     });
   }
   return out;
+}
+
+/** What an announcement registered for its version, and its block (what a party's index keeps). */
+export function versionEventOf(log: AnnouncementLog): VersionEvent {
+  const { route, tradeCommitment, envelopeCommitment, ephemeralKey, viewTags, block } = log;
+  return { route, tradeCommitment, envelopeCommitment, ephemeralKey, viewTags, block };
 }
 
 interface RawLog {

@@ -77,6 +77,28 @@ export interface OnChainTicket {
   block: number;
 }
 
+/** What a version's `TicketCreated` / `TicketRevised` event registered, and its block. */
+export type VersionEvent = Pick<
+  OnChainTicket,
+  "route" | "tradeCommitment" | "envelopeCommitment" | "ephemeralKey" | "viewTags" | "block"
+>;
+
+/**
+ * What a caller already holds about a ticket's events: the versions it has seen, by version, and
+ * a block at or before the ticket's newest version event (where the caller first saw the ticket).
+ */
+export interface KnownVersions {
+  versions?: Readonly<Record<number, VersionEvent>>;
+  fromBlock?: number;
+}
+
+/** The first block that can hold a version event newer than those `known`. */
+function searchFrom(known: KnownVersions | undefined): number {
+  let from = known?.fromBlock ?? 0;
+  for (const v of Object.values(known?.versions ?? {})) from = Math.max(from, v.block);
+  return from;
+}
+
 /** `keccak256(abi.encode(route))`, the route commitment the registry stores. */
 export function routeCommitment(route: readonly string[]): string {
   return keccak256(AbiCoder.defaultAbiCoder().encode(["address[]"], [route]));
@@ -135,9 +157,10 @@ export class RegistryClient {
 
   // ------------------------------------------------------------------ parties
 
-  async party(address: string): Promise<PartyInfo> {
+  /** A directory entry; cached unless `fresh` (then read from the chain, and cached anew). */
+  async party(address: string, options: { fresh?: boolean } = {}): Promise<PartyInfo> {
     const key = getAddress(address);
-    const cached = this.parties.get(key);
+    const cached = options.fresh === true ? undefined : this.parties.get(key);
     if (cached !== undefined) return cached;
     const p = await this.read(() => this.contract.getParty(key));
     const keyVersion = Number(p.keyVersion);
@@ -238,11 +261,14 @@ export class RegistryClient {
   // ------------------------------------------------------------------ tickets
 
   /**
-   * The ticket under `key`: its state, and the current version's event (found through the
-   * ticket's indexed topic). A route that does not hash to the stored commitment means the node
-   * serves inconsistent data: a ChainError.
+   * The ticket under `key`: its state, and the current version's event. A caller that keeps the
+   * events it has seen (a party's index) passes them as `known`: the current version's record is
+   * then taken from there, and a newer version is looked for only from the block of the newest
+   * known one on (through the ticket's indexed topic). Without `known`, the whole chain is
+   * searched. A route that does not hash to the stored commitment means the node (or the record
+   * kept) disagrees with the chain: a ChainError.
    */
-  async ticket(key: string): Promise<OnChainTicket> {
+  async ticket(key: string, known?: KnownVersions): Promise<OnChainTicket> {
     const t = await this.read(() => this.contract.getTicket(key));
     const base = {
       key,
@@ -265,7 +291,17 @@ export class RegistryClient {
         block: 0,
       };
     }
-    const event = await this.versionEvent(key, base.version);
+    // A kept record that does not match the chain (an index of an earlier chain at the same
+    // address) is not used: the event is looked for again.
+    const kept = known?.versions?.[base.version];
+    const event =
+      kept !== undefined && routeCommitment(kept.route) === base.routeCommitment.toLowerCase()
+        ? kept
+        : await this.versionEventFrom(
+            key,
+            base.version,
+            kept === undefined ? searchFrom(known) : 0,
+          );
     if (routeCommitment(event.route) !== base.routeCommitment.toLowerCase()) {
       throw new ChainError(
         `the route logged for ticket ${this.t(key)} v${base.version} does not match its commitment`,
@@ -276,26 +312,39 @@ export class RegistryClient {
     }
     // Warm the name cache so that later errors can name the originator.
     await this.party(base.originator);
-    return { ...base, ...event };
+    return {
+      ...base,
+      route: event.route.map((r) => getAddress(r)),
+      tradeCommitment: event.tradeCommitment,
+      envelopeCommitment: event.envelopeCommitment,
+      ephemeralKey: event.ephemeralKey,
+      viewTags: event.viewTags,
+      block: event.block,
+    };
   }
 
-  /** The `TicketCreated` (version 1) or `TicketRevised` event of `version` of ticket `key`. */
-  async versionEvent(
+  /** `versionEvent` from `fromBlock`, then (if it is not there) from block 0. */
+  private async versionEventFrom(
     key: string,
     version: number,
-  ): Promise<
-    Pick<
-      OnChainTicket,
-      "route" | "tradeCommitment" | "envelopeCommitment" | "ephemeralKey" | "viewTags" | "block"
-    >
-  > {
+    fromBlock: number,
+  ): Promise<VersionEvent> {
+    if (fromBlock === 0) return this.versionEvent(key, version);
+    return this.versionEvent(key, version, fromBlock).catch(() => this.versionEvent(key, version));
+  }
+
+  /**
+   * The `TicketCreated` (version 1) or `TicketRevised` event of `version` of ticket `key`, looked
+   * for from `fromBlock` on (the block of an earlier version's event, when the caller knows it).
+   */
+  async versionEvent(key: string, version: number, fromBlock = 0): Promise<VersionEvent> {
     const iface = this.contract.interface;
     const name = version === 1 ? "TicketCreated" : "TicketRevised";
     const logs = await this.read(() =>
       this.contract.runner!.provider!.getLogs({
         address: this.address,
         topics: [iface.getEvent(name)!.topicHash, key],
-        fromBlock: 0,
+        fromBlock,
         toBlock: "latest",
       }),
     );

@@ -6,7 +6,11 @@
 import { keccak_256 } from "@noble/hashes/sha3";
 
 export type AbiValue =
-  { string: string } | { bytes32: string | Uint8Array } | { bytes16: string } | { uint32: number };
+  | { string: string }
+  | { bytes32: string | Uint8Array }
+  | { bytes16: string }
+  | { uint32: number }
+  | { address: string };
 
 const hexBytes = (hex: string, length: number, what: string): Uint8Array => {
   const body = hex.startsWith("0x") || hex.startsWith("0X") ? hex.slice(2) : hex;
@@ -16,7 +20,7 @@ const hexBytes = (hex: string, length: number, what: string): Uint8Array => {
   return Buffer.from(body, "hex");
 };
 
-/** `abi.encode(...)` of static `bytes32`/`bytes16`/`uint32` and dynamic `string` values. */
+/** `abi.encode(...)` of static `bytes32`/`bytes16`/`uint32`/`address` and dynamic `string` values. */
 export function abiEncode(values: readonly AbiValue[]): Uint8Array {
   const head = Buffer.alloc(32 * values.length);
   const tails: Buffer[] = [];
@@ -33,6 +37,8 @@ export function abiEncode(values: readonly AbiValue[]): Uint8Array {
       tails.push(tail);
     } else if ("bytes32" in v) {
       head.set(typeof v.bytes32 === "string" ? hexBytes(v.bytes32, 32, "bytes32") : v.bytes32, at);
+    } else if ("address" in v) {
+      head.set(hexBytes(v.address, 20, "address"), at + 12);
     } else if ("bytes16" in v) {
       head.set(hexBytes(v.bytes16, 16, "bytes16"), at);
     } else {

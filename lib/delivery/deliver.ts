@@ -1,30 +1,26 @@
 /**
- * Store-and-forward delivery. After a create, amend or reject-with-note transaction has landed,
- * the sender queues the sealed set for every other party of the set that published a store
- * endpoint, then tries to push it. An unreachable store never fails the ticket: the set waits in
- * the outbox and is retried (by `store:flush`, by the sender's next delivery, and by the sender's
- * own store server on a timer). Parties without a published endpoint get nothing pushed: they read
- * a shared folder store, or fetch from a replica (`store:recover`).
+ * Store-and-forward delivery. After a create, revise or reject transaction has landed, the sender
+ * queues the sealed set for every other recipient that published a store endpoint, then pushes it
+ * (`POST /v2/sets`; each store keeps only its own party's envelope). An unreachable store never
+ * fails the ticket: the set waits in the outbox and is retried (by `store:flush`, by the sender's
+ * next delivery, and by the sender's own store server on a timer). Parties without a published
+ * endpoint get nothing pushed: they read the sender's store by read token (`store:recover`).
  */
 import { getAddress } from "ethers";
 
 import { describeError } from "../errors.js";
 import type { RegistryClient } from "../chain/registry.js";
-import type { SealedEnvelope } from "../ticket/envelope-set.js";
-import { toBase64 } from "../store/protocol.js";
-import { DEFAULT_TIMEOUT_MS, pushSet, StoreRefusal } from "./client.js";
+import type { SealedSet } from "../ticket/seal.js";
+import { pushSetV2, StoreRefusal } from "../store/read-protocol.js";
 import { Outbox, outboxDir, OUTBOX_FORMAT, pushBodyOf, type OutboxEntry } from "./outbox.js";
 
-/** What `sealTicket` or `sealNote` returns, as far as delivery cares. */
-export interface DeliverableSet {
-  ticketKey: string;
-  version: number;
-  envelopes: readonly SealedEnvelope[];
-  decoys: readonly SealedEnvelope[];
-  /** Present on notes. */
-  narrativeCommitment?: string;
-  plaintext: { originator?: string; author?: string };
-}
+export const DEFAULT_TIMEOUT_MS = 5_000;
+
+/** What `sealTicket` or `sealReturn` returns, as far as delivery cares. */
+export type DeliverableSet = Pick<
+  SealedSet,
+  "kind" | "ticketKey" | "version" | "sender" | "entries"
+>;
 
 export interface DeliveryOptions {
   registry: RegistryClient;
@@ -85,14 +81,14 @@ export class Delivery {
   async afterSend(sealed: DeliverableSet, out?: Warn): Promise<DeliveryReport> {
     try {
       const report = await this.enqueue(sealed);
-      const sender = senderOf(sealed);
+      const sender = getAddress(sealed.sender);
       const keys = new Set(
         report.map((e) => `${e.recipient}|${e.ticketKey}|${e.kind}|${e.version}`),
       );
       const flushed = await this.flush(sender, (e) =>
         keys.has(`${e.recipient}|${e.ticketKey}|${e.kind}|${e.version}`),
       );
-      const unpublished = sealed.envelopes
+      const unpublished = sealed.entries
         .map((e) => e.recipient)
         .filter((r): r is string => r !== undefined && getAddress(r) !== sender)
         .filter((r) => !report.some((e) => e.recipient === getAddress(r)));
@@ -112,14 +108,14 @@ export class Delivery {
 
   /** Writes one outbox entry per other recipient with a published endpoint. */
   async enqueue(sealed: DeliverableSet): Promise<OutboxEntry[]> {
-    const sender = senderOf(sealed);
-    const kind = sealed.narrativeCommitment === undefined ? "ticket" : "note";
-    const envelopes = [...sealed.envelopes, ...sealed.decoys]
-      .map((e) => ({ locator: e.locator, bytes: toBase64(e.bytes), proof: [...e.proof] }))
+    const sender = getAddress(sealed.sender);
+    const kind = sealed.kind;
+    const envelopes = sealed.entries
+      .map((e) => ({ locator: e.locator, bytes: Buffer.from(e.bytes).toString("base64") }))
       .sort((a, b) => a.locator.localeCompare(b.locator));
     const outbox = this.outbox(sender);
     const queued: OutboxEntry[] = [];
-    for (const e of sealed.envelopes) {
+    for (const e of sealed.entries) {
       if (e.recipient === undefined || getAddress(e.recipient) === sender) continue;
       if ((await this.endpoint(e.recipient)) === "") continue;
       const entry: OutboxEntry = {
@@ -161,9 +157,10 @@ export class Delivery {
       let endpoint = "";
       try {
         endpoint = await this.endpoint(entry.recipient);
-        if (endpoint === "")
+        if (endpoint === "") {
           throw new StoreRefusal("the recipient publishes no store endpoint any more", 0);
-        await pushSet(endpoint, pushBodyOf(entry), this.timeoutMs);
+        }
+        await pushSetV2(endpoint, pushBodyOf(entry), { timeoutMs: this.timeoutMs });
         await outbox.remove(entry);
         outcomes.push({ ...base, state: "delivered", endpoint });
       } catch (error) {
@@ -186,13 +183,4 @@ export class Delivery {
     }
     return { outcomes, unpublished: [] };
   }
-}
-
-function senderOf(sealed: DeliverableSet): string {
-  const sender =
-    sealed.narrativeCommitment === undefined
-      ? sealed.plaintext.originator
-      : sealed.plaintext.author;
-  if (sender === undefined) throw new Error("a sealed set without its sender");
-  return getAddress(sender);
 }

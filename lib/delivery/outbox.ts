@@ -1,29 +1,31 @@
 /**
  * The durable outbox: one JSON file per (set, recipient) not yet accepted by the recipient's
- * store, in the sender's data folder. Written to a temporary file, flushed, then renamed, so a
- * crash leaves either the old entry or the new one, never half of one.
+ * store, in the sender's private data folder (files 0600 in 0700 folders: an entry names the
+ * ticket key and the recipient, so it is as private as the party index). File names are a hash,
+ * not the ticket key. Written to a temporary file, flushed, then renamed, so a crash leaves either
+ * the old entry or the new one, never half of one.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 
 import { getAddress } from "ethers";
 
 import { StoreError } from "../errors.js";
-import type { EnvelopeKind } from "../crypto/locator.js";
-import { DELIVERY_FORMAT, type PushBody } from "../store/protocol.js";
+import type { SetKind } from "../crypto/read-token.js";
+import { PUSH_FORMAT, type PushV2 } from "../store/read-protocol.js";
 
-export const OUTBOX_FORMAT = "sr-outbox/1";
+export const OUTBOX_FORMAT = "sr-outbox/2";
 
 export interface OutboxEntry {
   format: typeof OUTBOX_FORMAT;
   sender: string;
   recipient: string;
-  kind: EnvelopeKind;
+  kind: SetKind;
   ticketKey: string;
   version: number;
   /** The whole set, as pushed. */
-  envelopes: PushBody["envelopes"];
+  envelopes: PushV2["envelopes"];
   createdAt: string;
   attempts: number;
   lastAttemptAt?: string;
@@ -49,15 +51,18 @@ export function outboxDir(
 export function entryName(
   e: Pick<OutboxEntry, "ticketKey" | "kind" | "version" | "recipient">,
 ): string {
-  return `${e.ticketKey.slice(2, 18).toLowerCase()}-${e.kind}-v${e.version}-${getAddress(e.recipient).slice(2).toLowerCase()}.json`;
+  const what = `${e.ticketKey.toLowerCase()}|${e.kind}|${e.version}|${getAddress(e.recipient)}`;
+  return `${createHash("sha256").update(what).digest("hex").slice(0, 32)}.json`;
 }
 
-export function pushBodyOf(e: OutboxEntry): PushBody {
+/** The push of an entry; a return names its sender (`../store/server.ts` says why). */
+export function pushBodyOf(e: OutboxEntry): PushV2 {
   return {
-    format: DELIVERY_FORMAT,
+    format: PUSH_FORMAT,
     kind: e.kind,
     ticketKey: e.ticketKey,
     version: e.version,
+    ...(e.kind === "return" ? { sender: e.sender } : {}),
     envelopes: e.envelopes,
   };
 }
@@ -67,11 +72,12 @@ export class Outbox {
 
   /** Writes (or replaces) an entry atomically. */
   async save(entry: OutboxEntry): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await chmod(this.dir, 0o700);
     const target = join(this.dir, entryName(entry));
     const temp = join(this.dir, `.tmp-${randomBytes(8).toString("hex")}`);
     try {
-      const handle = await open(temp, "wx");
+      const handle = await open(temp, "wx", 0o600);
       try {
         await handle.writeFile(JSON.stringify(entry));
         await handle.sync();

@@ -1,180 +1,118 @@
 /**
- * Replicas: every party's store holds the whole set of each ticket version (and note) it is on,
- * so a party that misses an envelope fetches it from another party's store, and a party that lost
- * its store rebuilds it from its notifications on the chain. Everything fetched is checked against
- * the chain: my envelope must decrypt with its sealed binding, and the whole set (decoys
- * included) must rebuild the on-chain commitment with the blinding leaf from the secret. A replica
- * that serves anything else is skipped and the next one is tried.
+ * Recovery: a party that misses an envelope (never delivered, damaged, or its store lost) reads it
+ * from another party's store server by read token. The sender of a set keeps all nine of its
+ * entries in its own store (docs/store.md says why), so the sender's store can always serve it; a
+ * store serves an envelope only to a caller that shows its token, which only the sender and the
+ * recipient can compute. Everything fetched is checked against the chain before it is written: the
+ * envelope's sealed proof must give the on-chain commitment and its binding must name this set.
+ * Only the party's own envelope is fetched and kept.
  */
 import { getAddress } from "ethers";
 
-import { describeError, StoreConflictError, StoreError, TamperError } from "../errors.js";
+import { describeError, StoreError } from "../errors.js";
 import type { RegistryClient } from "../chain/registry.js";
+import type { PublicKeyVersions } from "../crypto/keys.js";
+import type { SetKind } from "../crypto/read-token.js";
+import { candidates, openTree, type TreeReader } from "../ticket/envelope-tree.js";
+import { openTicket } from "../ticket/open.js";
 import type { EnvelopeStore } from "../ticket/store.js";
-import { ticketHistory } from "../chain/events.js";
-import {
-  committedSet,
-  senderLocators,
-  ticketsOf,
-  type CommittedSet,
-} from "../chain/committed-set.js";
-import { DEFAULT_TIMEOUT_MS, getEnvelope } from "./client.js";
-import {
-  myLocators,
-  openOwn,
-  setMatches,
-  type KeyHolder,
-  type SetRef,
-} from "../ticket/open-set.js";
+import { setsOfTicket } from "../store/committed.js";
+import { MAX_READ_TOKENS, readEnvelopesV2 } from "../store/read-protocol.js";
+import { DEFAULT_TIMEOUT_MS } from "./deliver.js";
 
-export interface FetchInput extends SetRef {
-  registry: RegistryClient;
-  /** The local store to fill. */
-  store: EnvelopeStore;
-  me: KeyHolder;
-  /** Store URLs to try in order; default: the published stores of the sender, originator and route. */
-  replicas?: readonly string[];
-  timeoutMs?: number;
+/** One set to hold: what the chain commits to, and whose keys sealed it. */
+export interface SetToHold {
+  kind: SetKind;
+  ticketKey: string;
+  version: number;
+  commitment: string;
+  /** The sender's directory address and public keys by version. */
+  sender: string;
+  senderKeys: PublicKeyVersions;
+  /** Store URLs to read it from, in order (the sender's first). */
+  replicas: readonly string[];
 }
 
 export interface FetchResult {
-  id: string;
   replica: string;
-  written: number;
+  locator: string;
   /** Replicas tried before, and why they were skipped. */
   skipped: { replica: string; error: string }[];
 }
 
-/** The published stores of the set's parties other than `me`: sender first, then originator and route. */
-export async function replicasFor(
-  registry: RegistryClient,
-  set: CommittedSet,
-  me: string,
-): Promise<string[]> {
-  const parties = [
-    ...new Set([set.sender, set.originator, ...set.route].map((a) => getAddress(a))),
-  ].filter((a) => a !== getAddress(me));
-  const urls: string[] = [];
-  for (const p of parties) {
-    const url = await registry.read(() => registry.contract.storeEndpoint(p));
-    if (url !== "" && !urls.includes(url)) urls.push(url);
+const contextOf = (set: SetToHold) => ({
+  kind: set.kind,
+  ticketKey: set.ticketKey.toLowerCase(),
+  version: set.version,
+});
+
+/** Whether the local store holds my envelope of `set`, verified against the chain. */
+export async function holdsOwn(store: EnvelopeStore, me: TreeReader, set: SetToHold) {
+  try {
+    await openTree({
+      me,
+      senderKeys: set.senderKeys,
+      ...contextOf(set),
+      commitment: set.commitment,
+      fetch: (c) => store.get(c.locator),
+    });
+    return true;
+  } catch {
+    return false;
   }
-  return urls;
 }
 
-async function writeSet(
-  store: EnvelopeStore,
-  id: string,
-  version: number,
-  entries: { locator: string; bytes: Uint8Array }[],
-) {
-  let written = 0;
-  for (const e of entries) {
-    try {
-      await store.put(id, version, e.locator, e.bytes);
-    } catch (error) {
-      if (!(error instanceof StoreConflictError)) throw error;
-      // The local entry differs from the verified one: it is the damaged copy.
-      await store.remove(id, version, e.locator);
-      await store.put(id, version, e.locator, e.bytes);
-    }
-    written++;
-  }
-  return written;
-}
-
-/** Fetches my set from the first replica that serves a copy verified against the chain. */
-export async function fetchSet(input: FetchInput): Promise<FetchResult> {
-  const timeout = input.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const set = await committedSet(input.registry, input.ticketKey, input.kind, input.version);
-  const mine = await senderLocators(input.registry, set, (keys) => myLocators(input.me, keys, set));
-  const replicas = input.replicas ?? (await replicasFor(input.registry, set, input.me.address));
+/** Reads my envelope of `set` from the first replica that serves one verified against the chain. */
+export async function fetchOwn(input: {
+  store: EnvelopeStore;
+  me: TreeReader;
+  set: SetToHold;
+  timeoutMs?: number;
+}): Promise<FetchResult> {
+  const { set, me } = input;
+  const mine = candidates(me, set.senderKeys, contextOf(set));
   const skipped: FetchResult["skipped"] = [];
-  for (const replica of replicas) {
+  for (const replica of set.replicas) {
     try {
-      let own: { locator: string; bytes: Uint8Array } | undefined;
-      for (const locator of mine.keys()) {
-        const bytes = await getEnvelope(replica, locator, timeout);
-        if (bytes !== undefined) {
-          own = { locator, bytes };
-          break;
-        }
+      const held = new Map<string, Uint8Array>();
+      for (let i = 0; i < mine.length; i += MAX_READ_TOKENS) {
+        const batch = mine.slice(i, i + MAX_READ_TOKENS);
+        const answers = await readEnvelopesV2(
+          replica,
+          batch.map((c) => c.token),
+          { timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS },
+        );
+        answers.forEach((bytes, j) => bytes !== undefined && held.set(batch[j].locator, bytes));
       }
-      if (own === undefined) throw new StoreError("holds no envelope for you in this set");
-      const opened = openOwn(input.me, mine.get(own.locator)!, set, own.locator, own.bytes);
-      const entries = [own];
-      for (const locator of opened.envelopes) {
-        if (locator === own.locator) continue;
-        const bytes = await getEnvelope(replica, locator, timeout);
-        if (bytes === undefined) throw new StoreError(`lacks envelope ${locator} of the set`);
-        entries.push({ locator, bytes });
+      const opened = await openTree({
+        me,
+        senderKeys: set.senderKeys,
+        ...contextOf(set),
+        commitment: set.commitment,
+        fetch: (c) => held.get(c.locator),
+      });
+      const bytes = held.get(opened.locator)!;
+      // A local entry under this locator with other bytes is the damaged copy: replace it.
+      const local = await input.store.get(opened.locator);
+      if (local !== undefined && !Buffer.from(local).equals(Buffer.from(bytes))) {
+        await input.store.removeSet([{ locator: opened.locator, bytes: local }]);
       }
-      if (!setMatches(set, opened.secret, entries)) {
-        throw new TamperError("serves a set that does not match the on-chain commitment");
-      }
-      const written = await writeSet(input.store, opened.id, set.version, entries);
-      return { id: opened.id, replica, written, skipped };
+      await input.store.putSet([{ locator: opened.locator, bytes }]);
+      return { replica, locator: opened.locator, skipped };
     } catch (error) {
       skipped.push({ replica, error: describeError(error) });
     }
   }
   throw new StoreError(
-    `no replica holds a verified ${set.kind} set of ${set.ticketKey} v${set.version} for you`,
+    `no replica holds a verified ${set.kind} envelope of ${set.ticketKey.slice(0, 10)}… v${set.version} for you`,
     {
       details:
         skipped.length === 0
-          ? "no other party of the ticket publishes a store endpoint"
+          ? "the sender publishes no store endpoint"
           : skipped.map((s) => `${s.replica}: ${s.error}`).join("; "),
-      hint: "start the other parties' stores (store:serve) or publish their endpoints (store:endpoint), then retry",
+      hint: "start the sender's store (store:serve) or publish its endpoint (store:endpoint), then retry",
     },
   );
-}
-
-/** Whether the local store holds my set, whole and matching the chain. */
-export async function holdsVerifiedSet(
-  registry: RegistryClient,
-  store: EnvelopeStore,
-  me: KeyHolder,
-  ref: SetRef,
-): Promise<boolean> {
-  const set = await committedSet(registry, ref.ticketKey, ref.kind, ref.version);
-  const mine = await senderLocators(registry, set, (keys) => myLocators(me, keys, set));
-  for (const [locator, key] of mine) {
-    const at = await store.lookup(locator).catch(() => undefined);
-    if (at === undefined || at.version !== set.version) continue;
-    try {
-      const bytes = await store.get(at.id, at.version, locator);
-      const opened = openOwn(me, key, set, locator, bytes);
-      const entries = [];
-      for (const l of opened.envelopes)
-        entries.push({
-          locator: l,
-          bytes: l === locator ? bytes : await store.get(at.id, at.version, l),
-        });
-      return opened.id === at.id && setMatches(set, opened.secret, entries);
-    } catch {
-      return false;
-    }
-  }
-  return false;
-}
-
-/** Every set a party should hold: each version of its tickets, and each note of a return. */
-export async function setsOf(registry: RegistryClient, me: KeyHolder): Promise<SetRef[]> {
-  const head = await registry.read(() => registry.contract.runner!.provider!.getBlockNumber());
-  const keys = await ticketsOf(registry, me, 0, head);
-  const refs: SetRef[] = [];
-  for (const ticketKey of keys) {
-    const t = await registry.ticket(ticketKey);
-    for (let version = 1; version <= t.version; version++)
-      refs.push({ ticketKey, kind: "ticket", version });
-    for (const e of await ticketHistory(registry, ticketKey)) {
-      if (e.kind === "returned" && !/^0x0{64}$/.test(e.reasonCommitment)) {
-        refs.push({ ticketKey, kind: "note", version: e.version });
-      }
-    }
-  }
-  return refs;
 }
 
 export interface RecoveryReport {
@@ -184,33 +122,117 @@ export interface RecoveryReport {
   present: number;
   /** Fetched from a replica and verified. */
   fetched: number;
-  failed: (SetRef & { error: string })[];
+  failed: (Pick<SetToHold, "kind" | "ticketKey" | "version"> & { error: string })[];
 }
 
-/**
- * Rebuilds a party's store: every set its notifications name is checked locally and, if missing
- * or damaged, fetched from the other parties' replicas.
- */
-export async function recoverStore(input: {
-  registry: RegistryClient;
+/** Checks each set locally and fetches the ones missing or damaged from their replicas. */
+export async function recoverSets(input: {
   store: EnvelopeStore;
-  me: KeyHolder;
-  replicas?: readonly string[];
+  me: TreeReader;
+  sets: readonly SetToHold[];
   timeoutMs?: number;
 }): Promise<RecoveryReport> {
-  const refs = await setsOf(input.registry, input.me);
-  const report: RecoveryReport = { expected: refs.length, present: 0, fetched: 0, failed: [] };
-  for (const ref of refs) {
-    if (await holdsVerifiedSet(input.registry, input.store, input.me, ref)) {
+  const report: RecoveryReport = {
+    expected: input.sets.length,
+    present: 0,
+    fetched: 0,
+    failed: [],
+  };
+  for (const set of input.sets) {
+    if (await holdsOwn(input.store, input.me, set)) {
       report.present++;
       continue;
     }
     try {
-      await fetchSet({ ...input, ...ref });
+      await fetchOwn({ ...input, set });
       report.fetched++;
     } catch (error) {
-      report.failed.push({ ...ref, error: describeError(error) });
+      const { kind, ticketKey, version } = set;
+      report.failed.push({ kind, ticketKey, version, error: describeError(error) });
     }
+  }
+  return report;
+}
+
+/** The published store endpoint of `party`, or none. */
+async function endpointOf(registry: RegistryClient, party: string): Promise<string[]> {
+  const url = await registry.read(() => registry.contract.storeEndpoint(getAddress(party)));
+  return url === "" ? [] : [url];
+}
+
+/**
+ * Rebuilds a party's store for the tickets of its index: first every version of each ticket (read
+ * from the originator's store), then every return (read from its author's store: the author is
+ * the party behind the one-time address in the slot table of the version it returned, which the
+ * recovered ticket envelope gives).
+ */
+export async function recoverStore(input: {
+  registry: RegistryClient;
+  store: EnvelopeStore;
+  me: TreeReader;
+  ticketKeys: readonly string[];
+  /** Store URLs to try before the senders' published ones. */
+  replicas?: readonly string[];
+  timeoutMs?: number;
+}): Promise<RecoveryReport> {
+  const { registry } = input;
+  const extra = input.replicas ?? [];
+  const report: RecoveryReport = { expected: 0, present: 0, fetched: 0, failed: [] };
+  const add = (r: RecoveryReport) => {
+    report.expected += r.expected;
+    report.present += r.present;
+    report.fetched += r.fetched;
+    report.failed.push(...r.failed);
+  };
+  for (const ticketKey of input.ticketKeys) {
+    const sets = await setsOfTicket(registry, ticketKey);
+    if (sets.length === 0) continue;
+    const originator = sets[0].originator;
+    const senderKeys = await registry.publicKeys(originator);
+    const replicas = [...extra, ...(await endpointOf(registry, originator))];
+    const versions = sets.filter((s) => s.kind === "ticket");
+    add(
+      await recoverSets({
+        ...input,
+        sets: versions.map((s) => ({ ...s, sender: originator, senderKeys, replicas })),
+      }),
+    );
+    const returns: SetToHold[] = [];
+    for (const r of sets.filter((s) => s.kind === "return")) {
+      const version = versions.find((v) => v.version === r.version);
+      const opened =
+        version === undefined
+          ? undefined
+          : await openTicket({
+              store: input.store,
+              ticketKey,
+              version: r.version,
+              me: input.me,
+              senderPublicKeys: senderKeys,
+              expected: {
+                tradeCommitment: version.tradeCommitment!,
+                envelopeCommitment: version.commitment,
+              },
+            }).catch(() => undefined);
+      const author = opened?.slots?.find((s) => getAddress(s.address) === r.by)?.party;
+      if (author === undefined) {
+        report.expected++;
+        report.failed.push({
+          kind: r.kind,
+          ticketKey,
+          version: r.version,
+          error: "its author is unknown until the ticket version it returned is recovered",
+        });
+        continue;
+      }
+      returns.push({
+        ...r,
+        sender: author,
+        senderKeys: await registry.publicKeys(author),
+        replicas: [...extra, ...(await endpointOf(registry, author))],
+      });
+    }
+    add(await recoverSets({ ...input, sets: returns }));
   }
   return report;
 }

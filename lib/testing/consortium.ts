@@ -14,10 +14,10 @@ import { actAs, createApp, type Actor, type App } from "../app/context.js";
 import { admitParty, registerKey } from "../app/parties.js";
 import { FailoverProvider } from "../chain/failover.js";
 import { startStoreServer, type StoreServer } from "../store/server.js";
-import { routeParties, stealthRouteFor } from "../app/sealing.js";
+import { createTicketArgs, routeParties, stealthRouteFor } from "../app/sealing.js";
 import { sealTicket, type SealedTicket } from "../ticket/seal.js";
 import { readTradeFile } from "../ticket/file.js";
-import { toBase64, DELIVERY_FORMAT, type PushBody } from "../store/protocol.js";
+import { PUSH_FORMAT, type PushV2 } from "../store/read-protocol.js";
 import { DEV_ACCOUNTS, startPrivateChain, type PrivateChain } from "./anvil.js";
 
 export const NAMES = [
@@ -140,33 +140,26 @@ export async function createRaw(c: Consortium, route = ROUTE): Promise<SealedTic
     slots,
   });
   await am.actor.registry.send(() =>
-    am.actor.registry.contract.createTicket(
-      sealed.ref,
-      sealed.tradeCommitment,
-      sealed.envelopeCommitment,
-      stealth.route,
-      stealth.ephemeralKey,
-      stealth.viewTags,
-    ),
+    am.actor.registry.contract.createTicket(...createTicketArgs(sealed, stealth)),
   );
   return sealed;
 }
 
 /** The push body of a sealed ticket, as delivery sends it. */
-export function pushOf(sealed: SealedTicket): PushBody {
+export function pushOf(sealed: SealedTicket): PushV2 {
   return {
-    format: DELIVERY_FORMAT,
+    format: PUSH_FORMAT,
     kind: "ticket",
     ticketKey: sealed.ticketKey,
     version: sealed.version,
-    envelopes: [...sealed.envelopes, ...sealed.decoys]
-      .map((e) => ({ locator: e.locator, bytes: toBase64(e.bytes), proof: [...e.proof] }))
+    envelopes: sealed.entries
+      .map((e) => ({ locator: e.locator, bytes: Buffer.from(e.bytes).toString("base64") }))
       .sort((a, b) => a.locator.localeCompare(b.locator)),
   };
 }
 
 export async function post(url: string, body: string, contentType = "application/json") {
-  const response = await fetch(`${url}/v1/sets`, {
+  const response = await fetch(`${url}/v2/sets`, {
     method: "POST",
     headers: { "content-type": contentType },
     body,

@@ -2,12 +2,10 @@
  * Ticket IDs and on-chain ticket keys.
  *
  * A ticket ID is what people read aloud and type: `T-` and 12 Crockford base32 characters in three
- * groups of four (`T-7KQ4-M2XD-9PWA`, 60 random bits). It names the ticket in the off-chain store.
- * The originator sends the chain a reference, `ref = keccak256(abi.encode(TICKET_KEY_DOMAIN, id,
- * secret))`, where `secret` is 32 random bytes that travel only inside the per-party ciphertexts:
- * knowing the ID alone does not locate the on-chain record. The chain files the ticket under its
- * key, `keccak256(abi.encode(originator, ref))`, computed from the sender of the create: a member
- * that copies a pending create makes a record of its own, never the victim's.
+ * groups of four (`T-7KQ4-M2XD-9PWA`, 60 random bits). No store and no chain holds it in clear.
+ * The chain knows the ticket only by its key, `keccak256(abi.encode(TICKET_KEY_DOMAIN, id, secret))`,
+ * where `secret` is 32 random bytes that travel only inside the per-party ciphertexts: knowing the ID
+ * alone does not locate the on-chain record.
  */
 import { randomBytes } from "node:crypto";
 
@@ -18,8 +16,8 @@ import { InputError } from "../errors.js";
 /** Crockford's base32 alphabet: digits and letters without I, L, O and U. */
 export const CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/** Domain separator of the on-chain ticket key. */
-export const TICKET_KEY_DOMAIN = "SettlementRegistry/ticket/v1";
+/** Domain separator of a ticket's reference (the creator-free half of its record key). */
+export const TICKET_REF_DOMAIN = "SettlementRegistry/ticket-ref/v2";
 
 /** The canonical form: `T-XXXX-XXXX-XXXX`. */
 const CANONICAL = /^T-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;
@@ -89,27 +87,23 @@ export function newTicketSecret(): string {
   return `0x${randomBytes(32).toString("hex")}`;
 }
 
-/** The reference the originator sends: `keccak256(abi.encode(TICKET_KEY_DOMAIN, id, secret))`. */
+/** The reference sent with the create: `keccak256(abi.encode(TICKET_REF_DOMAIN, id, secret))`. */
 export function ticketRef(id: string, secret: string): string {
   const canonical = normalizeTicketId(id);
   if (!/^0x[0-9a-fA-F]{64}$/.test(secret)) {
     throw new InputError("ticket secret: must be 32 bytes as 0x-hex");
   }
   return keccakHex(
-    abiEncode([{ string: TICKET_KEY_DOMAIN }, { string: canonical }, { bytes32: secret }]),
+    abiEncode([{ string: TICKET_REF_DOMAIN }, { string: canonical }, { bytes32: secret }]),
   );
 }
 
-/** The registry's record key of `ref` created by `originator`: `keccak256(abi.encode(originator, ref))`. */
+/** The record key the registry files `ref` under when `originator` creates it. */
 export function recordKey(originator: string, ref: string): string {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(originator)) {
-    throw new InputError("originator: must be an address (20 bytes as 0x-hex)");
-  }
-  const word = `0x${"00".repeat(12)}${originator.slice(2)}`;
-  return keccakHex(abiEncode([{ bytes32: word }, { bytes32: ref }]));
+  return keccakHex(abiEncode([{ address: originator }, { bytes32: ref }]));
 }
 
-/** The on-chain key of ticket `id` created by `originator`: {@link recordKey} of its {@link ticketRef}. */
+/** The on-chain key of ticket `id` created by `originator`. */
 export function ticketKey(id: string, secret: string, originator: string): string {
   return recordKey(originator, ticketRef(id, secret));
 }

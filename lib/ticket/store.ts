@@ -1,28 +1,31 @@
 /**
- * The off-chain envelope store, keyed by ticket ID. One entry per (ticket ID, version, locator);
- * an entry is written once and never replaced by different bytes.
+ * The off-chain envelope store as the ticket floor needs it: envelopes of one size under their
+ * locators and nothing else. No ticket ID, key, version or kind reaches a store; a reader finds its
+ * envelope by computing the locator (`../crypto/read-token.ts`). An entry is written once and never
+ * replaced by other bytes; a set is written whole or not at all.
  */
 
-/** Where a locator points. */
-export interface StoreLocation {
-  id: string;
-  version: number;
+/** One stored envelope: its locator (32 lower-case hex characters) and its bytes. */
+export interface StoreEntry {
+  locator: string;
+  bytes: Uint8Array;
+}
+
+export interface PutResult {
+  /** Envelopes newly written. */
+  stored: number;
+  /** Envelopes already held, byte for byte. */
+  existing: number;
 }
 
 export interface EnvelopeStore {
   /**
-   * Stores `bytes` atomically. Idempotent for identical bytes; a different existing entry (or a
-   * locator already indexed elsewhere) is a `StoreConflictError`.
+   * Writes a set in one durable transaction. An entry held with other bytes is a
+   * `StoreConflictError` and nothing of the set is written.
    */
-  put(id: string, version: number, locator: string, bytes: Uint8Array): Promise<void>;
-  /** The entry; a `StoreError` that says what is missing (ticket, version or envelope). */
-  get(id: string, version: number, locator: string): Promise<Uint8Array>;
-  /** Locators stored for a ticket version, sorted; empty if none. */
-  list(id: string, version: number): Promise<string[]>;
-  /** Versions stored for a ticket, ascending; empty if none. */
-  versions(id: string): Promise<number[]>;
-  /** Where `locator` is stored, if anywhere. */
-  lookup(locator: string): Promise<StoreLocation | undefined>;
-  /** Removes an entry and its index (clean-up of orphans after a failed transaction). Idempotent. */
-  remove(id: string, version: number, locator: string): Promise<void>;
+  putSet(entries: readonly StoreEntry[]): PutResult | Promise<PutResult>;
+  /** The envelope under `locator`, or `undefined`. */
+  get(locator: string): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  /** Removes the entries holding exactly these bytes (orphans of a failed transaction). */
+  removeSet(entries: readonly StoreEntry[]): number | Promise<number>;
 }

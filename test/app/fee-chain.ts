@@ -15,7 +15,7 @@ import { createTicket } from "../../lib/app/create.js";
 import { admitParty, registerKey } from "../../lib/app/parties.js";
 import { approveTicket } from "../../lib/app/tickets.js";
 import { ConfigError } from "../../lib/errors.js";
-import { FolderStore } from "../../lib/store/folder.js";
+import { SqliteEnvelopeStore } from "../../lib/store/sqlite.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
 
 describe("one-time addresses on a chain that charges gas", function () {
@@ -36,7 +36,7 @@ describe("one-time addresses on a chain that charges gas", function () {
     const parts = {
       provider: ethers.provider,
       signers,
-      store: new FolderStore(join(dataDir, "store")),
+      store: SqliteEnvelopeStore.open(join(dataDir, "store")),
       config: { registry: await registry.getAddress(), dataDir, delivery: false },
     };
     const free: App = await createApp(parts);

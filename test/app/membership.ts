@@ -10,9 +10,14 @@ import { join } from "node:path";
 import { expect } from "chai";
 import hre from "hardhat";
 
-import type { CreateResult } from "../../lib/app/create.js";
+import { actAs, createApp } from "../../lib/app/context.js";
+import { createTicket, type CreateResult } from "../../lib/app/create.js";
+import { admitParty, registerKey, setSuspended } from "../../lib/app/parties.js";
+import { approveTicket, rejectTicket, reviseTicket } from "../../lib/app/tickets.js";
 import { taskMode } from "../../lib/cli/output.js";
 import { ContractError, PartyError } from "../../lib/errors.js";
+import { SqliteEnvelopeStore } from "../../lib/store/sqlite.js";
+import { readTradeFile } from "../../lib/ticket/file.js";
 import { quiet } from "../helpers/quiet.js";
 
 describe("party:suspend and party:restore", function () {
@@ -122,6 +127,58 @@ describe("party:suspend and party:restore", function () {
     } finally {
       await run("party:restore", { party: "custodian-bank" });
     }
+  });
+
+  it("re-reads the acting party from the chain before each decision: a long-running client stops at a suspension made elsewhere", async function () {
+    const { ethers } = await hre.network.create();
+    const signers = await ethers.getSigners();
+    const deployed = await ethers.deployContract("SettlementRegistry", [signers[0].address]);
+    // Two clients on one chain: a watcher or dashboard that runs for hours, and the admin's.
+    const open = async (folder: string) =>
+      createApp({
+        provider: ethers.provider,
+        signers,
+        store: SqliteEnvelopeStore.open(join(dataDir, folder, "store")),
+        config: {
+          registry: await deployed.getAddress(),
+          dataDir: join(dataDir, folder),
+          delivery: false,
+        },
+      });
+    const app = await open("long-running");
+    const admin = await open("admin");
+    for (const [i, name] of ["asset-manager", "custodian-bank", "csd"].entries()) {
+      await admitParty(app, signers[0], signers[i + 1].address, name);
+      await registerKey(app, await actAs(app, name));
+    }
+    const manager = await actAs(app, "asset-manager");
+    const bank = await actAs(app, "custodian-bank");
+    const trade = await readTradeFile(file);
+    const { id } = await createTicket(app, manager, { trade, route: ["custodian-bank"] });
+
+    for (const name of ["asset-manager", "custodian-bank"]) {
+      await setSuspended(admin, signers[0], name, true);
+    }
+    const refusal = async (action: Promise<unknown>, role: string) => {
+      const refused = await action.catch((e: unknown) => e);
+      expect(refused, role).to.be.instanceOf(PartyError);
+      expect((refused as PartyError).oneLine()).to.match(
+        new RegExp(`\\(0x[0-9a-fA-F]{40}\\) is suspended and cannot ${role}`),
+      );
+    };
+    await refusal(approveTicket(app, bank, id), "approve or return tickets");
+    await refusal(
+      rejectTicket(app, bank, id, { reason: "NMAT/DDAT" }),
+      "approve or return tickets",
+    );
+    await refusal(createTicket(app, manager, { trade, route: ["csd"] }), "create tickets");
+    await refusal(reviseTicket(app, manager, id, { route: ["csd"] }), "revise tickets");
+
+    // Restored elsewhere, the same client acts again.
+    for (const name of ["asset-manager", "custodian-bank"]) {
+      await setSuspended(admin, signers[0], name, false);
+    }
+    expect((await approveTicket(app, bank, id)).status).to.equal("completed");
   });
 
   it("names the option holding an unknown party", async function () {

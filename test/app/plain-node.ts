@@ -13,10 +13,10 @@ import { ContractFactory, JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { actAs, createApp, type App } from "../../lib/app/context.js";
 import { createTicket } from "../../lib/app/create.js";
 import { admitParty, registerKey } from "../../lib/app/parties.js";
-import { approveTicket, rejectTicket, showTicket } from "../../lib/app/tickets.js";
+import { amendTicket, approveTicket, rejectTicket, showTicket } from "../../lib/app/tickets.js";
 import { listTickets } from "../../lib/app/watch.js";
 import { REGISTRY_ABI } from "../../lib/chain/registry.js";
-import { FolderStore } from "../../lib/store/folder.js";
+import { SqliteEnvelopeStore } from "../../lib/store/sqlite.js";
 import { DEV_ACCOUNTS, startAnvil, type AnvilNode } from "../../lib/testing/anvil.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
 import { SettlementRegistry__factory } from "../../typechain-types/factories/SettlementRegistry__factory.js";
@@ -49,7 +49,7 @@ describe("lib/app without Hardhat: createApp from a provider, signers, a store a
     app = await createApp({
       provider,
       signers,
-      store: new FolderStore(join(dataDir, "store")),
+      store: SqliteEnvelopeStore.open(join(dataDir, "store")),
       config: { registry: await deployed.getAddress(), dataDir, networkName: "anvil" },
     });
     for (const [i, name] of NAMES.entries()) {
@@ -108,5 +108,32 @@ describe("lib/app without Hardhat: createApp from a provider, signers, a store a
     expect(inbox.map((r) => `${r.id}:${r.status}:${r.role}`)).to.deep.equal([
       `${created.id}:returned:route`,
     ]);
+  });
+
+  it("reads indexed tickets from the version events the index keeps, not from block 0", async function () {
+    const trade = await readTradeFile("examples/dvp-japanese-equity-buy.json");
+    const manager = await actAs(app, "asset-manager");
+    const created = await createTicket(app, manager, { trade, route: ["custodian-bank", "csd"] });
+    const csd = await actAs(app, "csd");
+    await listTickets(app, csd, "all");
+    await amendTicket(app, manager, created.id, trade);
+
+    // Every log query of the next sync: the new blocks only, none per ticket from block 0.
+    const queries: { fromBlock?: string; topics?: unknown[] }[] = [];
+    const send = provider!.send.bind(provider);
+    provider!.send = async (method: string, params: unknown[] | Record<string, unknown>) => {
+      if (method === "eth_getLogs") queries.push((params as [(typeof queries)[number]])[0]);
+      return send(method, params);
+    };
+    try {
+      const rows = await listTickets(app, csd, "all");
+      const row = rows.find((r) => r.id === created.id);
+      expect(row?.version).to.equal(2);
+      expect(row?.status).to.equal("open");
+    } finally {
+      provider!.send = send;
+    }
+    expect(queries.length).to.be.greaterThan(0);
+    for (const q of queries) expect(q.fromBlock).to.not.equal("0x0");
   });
 });

@@ -89,6 +89,10 @@ describe("lib/crypto/abi", function () {
     expect(hexlify(abiEncode([{ bytes16: "ab".repeat(16) }, { bytes32: h32 }]))).to.equal(
       coder.encode(["bytes16", "bytes32"], [`0x${"ab".repeat(16)}`, h32]),
     );
+    const who = "0x00000000000000000000000000000000000000aa";
+    expect(hexlify(abiEncode([{ address: who }, { bytes32: h32 }]))).to.equal(
+      coder.encode(["address", "bytes32"], [who, h32]),
+    );
     expect(() => abiEncode([{ bytes32: "0x1234" }])).to.throw(TypeError);
   });
 });

@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { getBytes, keccak256, toUtf8Bytes } from "ethers";
 
 import { keyPairFromSeed, type VersionedKeyPair } from "../../lib/crypto/keys.js";
-import { FolderStore } from "../../lib/store/folder.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
 import type { RouteParty } from "../../lib/ticket/seal.js";
 import type { Trade } from "../../lib/ticket/schema.js";
@@ -52,16 +51,8 @@ export const dvpTrade = (): Promise<Trade> =>
 export const fopTrade = (): Promise<Trade> =>
   readTradeFile("examples/fop-japanese-equity-delivery.json");
 
-/** A fresh folder store, removed by `done()`. */
-export async function tempStore(): Promise<{
-  store: FolderStore;
-  root: string;
-  done: () => Promise<void>;
-}> {
-  const root = await mkdtemp(join(tmpdir(), "sr-store-"));
-  return {
-    store: new FolderStore(root),
-    root,
-    done: () => rm(root, { recursive: true, force: true }),
-  };
+/** A fresh temporary folder, removed by `done()`. */
+export async function tempFolder(): Promise<{ path: string; done: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), "sr-test-"));
+  return { path, done: () => rm(path, { recursive: true, force: true }) };
 }

@@ -1,15 +1,23 @@
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-
 import { expect } from "chai";
+import { getAddress } from "ethers";
 
-import { CryptoError, NotAPartyError, StoreError, TamperError } from "../../lib/errors.js";
+import { CryptoError, InputError, StoreError, TamperError } from "../../lib/errors.js";
 import { keyPairFromSeed } from "../../lib/crypto/keys.js";
-import { FolderStore } from "../../lib/store/folder.js";
-import { ticketKey } from "../../lib/ticket/id.js";
-import { locateTicket, openTicket, openNote, locateNote } from "../../lib/ticket/open.js";
-import { sealNote, sealTicket, storeSealed, type SealedTicket } from "../../lib/ticket/seal.js";
-import { verifyEnvelope } from "../../lib/ticket/envelope-commitment.js";
+import { ENVELOPE_SIZE, SET_SIZE } from "../../lib/crypto/sealed-envelope.js";
+import { ticketKey, ticketRef, recordKey } from "../../lib/ticket/id.js";
+import { openReturn, openTicket } from "../../lib/ticket/open.js";
+import {
+  journalSet,
+  removeSealed,
+  sealReturn,
+  sealTicket,
+  setFromJournal,
+  storeSealed,
+  type SealedSet,
+  type SealedTicket,
+} from "../../lib/ticket/seal.js";
+import type { EnvelopeStore } from "../../lib/ticket/store.js";
+import { SqliteEnvelopeStore } from "../../lib/store/sqlite.js";
 import {
   assetManager,
   broker,
@@ -23,57 +31,74 @@ import {
   publicKeys,
   reader,
   routeParty,
-  seed,
-  tempStore,
+  tempFolder,
   type TestParty,
 } from "./fixtures.js";
+import { failure } from "../store-v2/helpers.js";
 
 const route = [custodian, broker, csd];
+const oneTime = (i: number) =>
+  getAddress(`0x${"0e".repeat(19)}${(i + 1).toString(16).padStart(2, "0")}`);
+const slots = route.map((p, i) => ({
+  party: p.address,
+  name: p.name,
+  keyVersion: current(p).version,
+  address: oneTime(i),
+}));
 
-async function sealed(trade?: Awaited<ReturnType<typeof dvpTrade>>): Promise<SealedTicket> {
+/** A store in memory whose entries a test may change in place (a real one never overwrites). */
+class MemoryStore implements EnvelopeStore {
+  readonly entries = new Map<string, Uint8Array>();
+  putSet(entries: readonly { locator: string; bytes: Uint8Array }[]) {
+    let stored = 0;
+    for (const e of entries) {
+      if (!this.entries.has(e.locator)) stored++;
+      this.entries.set(e.locator, new Uint8Array(e.bytes));
+    }
+    return { stored, existing: entries.length - stored };
+  }
+  get(locator: string) {
+    return this.entries.get(locator);
+  }
+  removeSet(entries: readonly { locator: string }[]) {
+    return entries.filter((e) => this.entries.delete(e.locator)).length;
+  }
+  flip(locator: string, at: number) {
+    this.entries.get(locator)![at] ^= 0x01;
+  }
+}
+
+async function sealed(
+  trade?: Awaited<ReturnType<typeof dvpTrade>>,
+  withSlots = true,
+): Promise<SealedTicket> {
   return sealTicket({
     trade: trade ?? (await dvpTrade()),
     originator: { address: assetManager.address, keyPair: current(assetManager) },
     route: route.map(routeParty),
+    ...(withSlots ? { slots } : {}),
   });
 }
 
-function chainOf(t: SealedTicket) {
-  return {
-    tradeCommitment: t.tradeCommitment,
-    envelopeCommitment: t.envelopeCommitment,
-    originator: assetManager.address,
-    route: route.map((p) => p.address),
-  };
-}
+const chainOf = (t: SealedTicket) => ({
+  tradeCommitment: t.tradeCommitment,
+  envelopeCommitment: t.envelopeCommitment,
+  originator: assetManager.address,
+  route: slots.map((s) => s.address),
+});
 
-async function expectError<E extends Error>(
-  promise: Promise<unknown>,
-  type: new (...args: never[]) => E,
-  pattern?: RegExp,
-): Promise<E> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error, String(error)).to.be.instanceOf(type);
-    if (pattern !== undefined) expect((error as Error).message).to.match(pattern);
-    return error as E;
-  }
-  expect.fail(`expected ${type.name}`);
-}
+const entryOf = (set: SealedSet, p: TestParty) =>
+  set.entries.find((e) => e.recipient === p.address)!;
 
-describe("lib/ticket: seal and open", function () {
-  let store: FolderStore;
-  let root: string;
-  let done: () => Promise<void>;
+describe("lib/ticket: seal and open (sr-ticket/2, sr-return/2)", function () {
+  let store: MemoryStore;
   let ticket: SealedTicket;
 
   beforeEach(async function () {
-    ({ store, root, done } = await tempStore());
+    store = new MemoryStore();
     ticket = await sealed();
     await storeSealed(store, ticket);
   });
-  afterEach(async () => done());
 
   const open = (p: TestParty, extra: Partial<Parameters<typeof openTicket>[0]> = {}) =>
     openTicket({
@@ -86,410 +111,264 @@ describe("lib/ticket: seal and open", function () {
       ...extra,
     });
 
-  const envPath = (locator: string, t = ticket) =>
-    join(root, "tickets", t.id, `v${t.version}`, `${locator}.env`);
-  const envelopeOf = (p: TestParty, t = ticket) =>
-    t.envelopes.find((e) => e.recipient === p.address)!;
-
-  it("derives the on-chain key from ID, secret and originator", function () {
+  it("binds the record key to its creator: ref from ID and secret, key from originator and ref", function () {
+    expect(ticket.ref).to.equal(ticketRef(ticket.id, ticket.secret));
+    expect(ticket.ticketKey).to.equal(recordKey(assetManager.address, ticket.ref));
     expect(ticket.ticketKey).to.equal(ticketKey(ticket.id, ticket.secret, assetManager.address));
-    expect(ticket.id).to.match(/^T-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
-    expect(ticket.envelopes).to.have.length(4);
-    expect(ticket.decoys).to.have.length(5);
+    expect(ticketKey(ticket.id, ticket.secret, outsider.address)).to.not.equal(ticket.ticketKey);
+    expect(ticket.plaintext.format).to.equal("sr-ticket/2");
+  });
+
+  it("seals nine envelopes of one size: one per recipient, decoys for the rest", function () {
+    expect(ticket.entries).to.have.length(SET_SIZE);
+    expect(ticket.entries.filter((e) => e.recipient !== undefined)).to.have.length(4);
+    for (const e of ticket.entries) expect(e.bytes.length).to.equal(ENVELOPE_SIZE);
+    expect(ticket.commitment).to.equal(ticket.envelopeCommitment);
   });
 
   for (const p of [assetManager, ...route]) {
-    it(`round-trips for ${p.name} by ticket key, by ID and by both`, async function () {
-      const trade = await dvpTrade();
-      for (const how of [
-        { id: undefined },
-        { id: ticket.id, ticketKey: undefined },
-        { id: ticket.id },
-      ]) {
-        const opened = await open(p, how);
-        expect(opened.trade).to.deep.equal(trade);
-        expect(opened.id).to.equal(ticket.id);
-        expect(opened.secret).to.equal(ticket.secret);
-        expect(opened.route).to.deep.equal(route.map((r) => r.address));
-        expect(opened.role).to.equal(p === assetManager ? "originator" : "route");
-      }
+    it(`round-trips for ${p.name}, with the slot table of the stealth route`, async function () {
+      const opened = await open(p, { id: ticket.id });
+      expect(opened.trade).to.deep.equal(await dvpTrade());
+      expect(opened.id).to.equal(ticket.id);
+      expect(opened.secret).to.equal(ticket.secret);
+      expect(opened.route).to.deep.equal(route.map((r) => r.address));
+      expect(opened.slots?.map((s) => s.address)).to.deep.equal(slots.map((s) => s.address));
+      expect(opened.role).to.equal(p === assetManager ? "originator" : "route");
+      expect(opened.locator).to.equal(entryOf(ticket, p).locator);
     });
   }
 
-  it("finds my envelope from my notification without the ID", async function () {
-    const found = await locateTicket({
-      store,
-      ticketKey: ticket.ticketKey,
-      version: 1,
-      me: reader(csd),
-      originatorPublicKeys: publicKeys(assetManager),
-    });
-    expect(found?.id).to.equal(ticket.id);
-    expect(found?.locator).to.equal(envelopeOf(csd).locator);
-    expect(
-      await locateTicket({
-        store,
-        ticketKey: ticket.ticketKey,
-        version: 1,
-        me: reader(outsider),
-        originatorPublicKeys: publicKeys(assetManager),
-      }),
-    ).to.equal(undefined);
+  it("finds nothing for an outsider, with the same error as a missing envelope", async function () {
+    const error = await failure(open(outsider));
+    expect(error).to.be.instanceOf(StoreError);
+    store.removeSet([entryOf(ticket, csd)]);
+    const missing = await failure(open(csd));
+    expect(missing).to.be.instanceOf(StoreError);
   });
 
-  it("verifies one envelope alone with its proof", async function () {
-    const e = envelopeOf(broker);
-    expect(verifyEnvelope(e, e.proof, ticket.envelopeCommitment)).to.equal(true);
-    expect(
-      verifyEnvelope({ ...e, bytes: e.bytes.slice(1) }, e.proof, ticket.envelopeCommitment),
-    ).to.equal(false);
-    const opened = await open(broker, { proof: e.proof });
-    expect(opened.version).to.equal(1);
+  it("reads tickets sealed to an earlier key version after a rotation", async function () {
+    const rotated = party("custodian-bank", custodian.address, 2);
+    expect(rotated.keys[0].publicKey).to.equal(current(custodian).publicKey);
+    const opened = await open(rotated);
+    expect(opened.keyVersion).to.equal(1);
   });
 
-  describe("outsider", function () {
-    it("holding the whole store and the ID gets NotAPartyError", async function () {
-      await expectError(
-        open(outsider, { ticketKey: undefined, id: ticket.id }),
-        NotAPartyError,
-        /^not a party to this ticket$/,
-      );
-    });
-    it("holding the whole store, the ID and the on-chain key gets NotAPartyError", async function () {
-      await expectError(
-        open(outsider, { id: ticket.id, expected: { ...chainOf(ticket) } }),
-        NotAPartyError,
-        /^not a party to this ticket$/,
-      );
-      await expectError(open(outsider), NotAPartyError);
-    });
-    it("cannot recompute the envelope commitment from the store's files", async function () {
-      const { envelopeCommitment } = await import("../../lib/ticket/envelope-commitment.js");
-      const { merkleRoot } = await import("../../lib/crypto/merkle.js");
-      const { envelopeLeaf } = await import("../../lib/ticket/envelope-commitment.js");
-      const entries = await Promise.all(
-        (await store.list(ticket.id, 1)).map(async (locator) => ({
-          locator,
-          bytes: await store.get(ticket.id, 1, locator),
-        })),
-      );
-      expect(merkleRoot(entries.map((e) => envelopeLeaf(e.locator, e.bytes)))).to.not.equal(
-        ticket.envelopeCommitment,
-      );
-      expect(envelopeCommitment(entries, `0x${"00".repeat(32)}`)).to.not.equal(
-        ticket.envelopeCommitment,
-      );
-    });
+  it("refuses a ticket whose ID and secret do not name this record, or another ID than asked", async function () {
+    expect(await failure(open(csd, { id: "T-0000-0000-0000" }))).to.be.instanceOf(TamperError);
+    const other = await sealed();
+    await storeSealed(store, other);
+    // The other ticket's envelope read under this ticket's key: its locator differs, so none found.
+    expect(await failure(open(csd, { ticketKey: other.ticketKey }))).to.be.instanceOf(TamperError);
   });
 
-  describe("keys", function () {
-    it("a wrong key (a party with other keys at the same address) cannot read", async function () {
-      const impostor = party("impostor", csd.address);
-      await expectError(open(impostor, { id: ticket.id, ticketKey: undefined }), NotAPartyError);
-      // The chain lists the address on the route: the error says the keys do not match.
-      await expectError(open(impostor, { id: ticket.id }), CryptoError, /addressed to your keys/);
-    });
-
-    it("old tickets stay readable after a key rotation, with the old key version", async function () {
-      const rotated = party("csd", csd.address, 2); // same v1 seed, plus v2
-      expect(rotated.keys[0].publicKey).to.equal(current(csd).publicKey);
-      const opened = await open(rotated);
-      expect(opened.keyVersion).to.equal(1);
-      // A new ticket goes to v2; the reader still holding both reads it with v2.
-      const t2 = sealTicket({
-        trade: await fopTrade(),
-        originator: { address: assetManager.address, keyPair: current(assetManager) },
-        route: [routeParty(custodian), routeParty(rotated)],
-      });
-      await storeSealed(store, t2);
-      const o2 = await openTicket({
-        store,
-        ticketKey: t2.ticketKey,
-        version: 1,
-        me: reader(rotated),
-        senderPublicKeys: publicKeys(assetManager),
-        expected: {
-          tradeCommitment: t2.tradeCommitment,
-          envelopeCommitment: t2.envelopeCommitment,
-        },
-      });
-      expect(o2.keyVersion).to.equal(2);
-      // Without its old key the CSD cannot read the old ticket.
-      const v2only = { ...rotated, keys: [rotated.keys[1]] };
-      const lost = await expectError(open(v2only), StoreError);
-      expect(lost.details).to.match(/key versions 2$/);
-      await expectError(open(v2only, { id: ticket.id }), CryptoError, /addressed to your keys/);
-    });
-
-    it("reads a ticket whose originator rotated its key after sealing", async function () {
-      const amRotated = party("asset-manager", assetManager.address, 2);
-      const opened = await open(custodian, { senderPublicKeys: publicKeys(amRotated) });
-      expect(opened.id).to.equal(ticket.id);
-    });
-
-    it("derives the same key pair from the same seed", function () {
-      expect(keyPairFromSeed(seed("csd", 1), 1).publicKey).to.equal(current(csd).publicKey);
-    });
+  it("checks the trade, originator and route against the chain", async function () {
+    const bad = (change: object) =>
+      failure(open(csd, { expected: { ...chainOf(ticket), ...change } }));
+    expect(await bad({ tradeCommitment: `0x${"11".repeat(32)}` })).to.be.instanceOf(TamperError);
+    expect(await bad({ originator: outsider.address })).to.be.instanceOf(TamperError);
+    expect(await bad({ route: [oneTime(0), oneTime(2), oneTime(1)] })).to.be.instanceOf(
+      TamperError,
+    );
+    expect(await bad({ envelopeCommitment: `0x${"22".repeat(32)}` })).to.be.instanceOf(TamperError);
   });
 
-  describe("tampering", function () {
-    it("a changed byte in the ciphertext is TamperError for its reader", async function () {
-      const e = envelopeOf(csd);
-      const doc = JSON.parse(Buffer.from(e.bytes).toString("utf8"));
-      const ct = Buffer.from(doc.ciphertext, "base64");
-      ct[ct.length - 1] ^= 1;
-      doc.ciphertext = ct.toString("base64");
-      const { canonicalBytes } = await import("../../lib/crypto/canonical.js");
-      await writeFile(envPath(e.locator), canonicalBytes(doc));
-      await expectError(open(csd), TamperError, /does not decrypt/);
+  it("without slots, compares the sealed directory route with the chain's", async function () {
+    ticket = await sealed(await fopTrade(), false);
+    await storeSealed(store, ticket);
+    const opened = await open(custodian, {
+      expected: { ...chainOf(ticket), route: route.map((p) => p.address) },
+    });
+    expect(opened.slots).to.equal(undefined);
+  });
+
+  describe("one damaged envelope affects only its recipient (finding 6)", function () {
+    it("a flipped byte in another party's envelope or a decoy leaves every other reader whole", async function () {
+      const decoy = ticket.entries.find((e) => e.recipient === undefined)!;
+      store.flip(decoy.locator, 100);
+      store.flip(entryOf(ticket, broker).locator, 2000);
+      for (const p of [assetManager, custodian, csd]) {
+        expect((await open(p)).id).to.equal(ticket.id);
+      }
+      const error = await failure(open(broker));
+      expect(error).to.be.instanceOf(TamperError);
+      expect(error.message).to.include(entryOf(ticket, broker).locator);
     });
 
-    it("every single-byte change of an envelope file is TamperError, never a crash", async function () {
-      const e = envelopeOf(broker);
-      const original = Buffer.from(e.bytes);
-      for (let i = 0; i < original.length; i += 7) {
-        const bytes = Buffer.from(original);
-        bytes[i] ^= 0x01;
-        await writeFile(envPath(e.locator), bytes);
-        const error = await expectError(open(broker), Error);
-        expect(error, `byte ${i}: ${String(error)}`).to.satisfy(
-          (x: unknown) => x instanceof TamperError || x instanceof CryptoError,
-        );
+    it("every place of a flipped byte in my envelope is TamperError naming my envelope, never a crash", async function () {
+      const mine = entryOf(ticket, csd);
+      const original = new Uint8Array(mine.bytes);
+      for (const at of [0, 31, 32, 56, 72, 1000, 3759, 3760, 4000, ENVELOPE_SIZE - 1]) {
+        store.entries.set(mine.locator, new Uint8Array(original));
+        store.flip(mine.locator, at);
+        const error = await failure(open(csd));
+        expect(error, `byte ${at}`).to.be.instanceOf(TamperError);
+        expect(error.message, `byte ${at}`).to.include(mine.locator);
       }
     });
+  });
 
-    it("a changed envelope header (key version) is TamperError", async function () {
-      const e = envelopeOf(custodian);
-      await writeFile(
-        envPath(e.locator),
-        Buffer.from(e.bytes).toString("utf8").replace('"keyVersion":1', '"keyVersion":2'),
-      );
-      await expectError(open(custodian), TamperError, /key version 2/);
+  describe("one bad key on chain fails only the tickets it touches (finding 5)", function () {
+    it("a low-order sender key is one CryptoError for that ticket; a good version still opens", async function () {
+      const lowOrder = `0x01${"00".repeat(31)}`;
+      const error = await failure(open(csd, { senderPublicKeys: new Map([[1, lowOrder]]) }));
+      expect(error).to.be.instanceOf(CryptoError);
+      expect((error as CryptoError).hint).to.match(/only this ticket/);
+      const mixed = new Map([
+        [1, current(assetManager).publicKey],
+        [2, lowOrder],
+      ]);
+      expect((await open(csd, { senderPublicKeys: mixed })).id).to.equal(ticket.id);
     });
 
-    it("a truncated file is TamperError", async function () {
-      const e = envelopeOf(csd);
-      await writeFile(envPath(e.locator), e.bytes.slice(0, e.bytes.length - 10));
-      await expectError(open(csd), TamperError, /malformed/);
-      await writeFile(envPath(e.locator), new Uint8Array());
-      await expectError(open(csd), TamperError, /malformed: empty/);
-    });
-
-    it("an unknown envelope format version is CryptoError naming it", async function () {
-      const e = envelopeOf(csd);
-      await writeFile(
-        envPath(e.locator),
-        Buffer.from(e.bytes).toString("utf8").replace("sr-envelope/1", "sr-envelope/2"),
-      );
-      await expectError(open(csd), CryptoError, /format sr-envelope\/2/);
-    });
-
-    it("a tampered on-chain trade commitment is TamperError", async function () {
-      const expected = { ...chainOf(ticket), tradeCommitment: `0x${"11".repeat(32)}` };
-      await expectError(open(csd, { expected }), TamperError, /trade commitment/);
-    });
-
-    it("a tampered on-chain envelope commitment is TamperError", async function () {
-      const expected = { ...chainOf(ticket), envelopeCommitment: `0x${"11".repeat(32)}` };
-      await expectError(open(csd, { expected }), TamperError, /on-chain commitment/);
-    });
-
-    it("a changed decoy (another envelope of the set) is TamperError", async function () {
-      const d = ticket.decoys[0];
-      const bytes = Buffer.from(d.bytes);
-      bytes[bytes.length - 5] ^= 1;
-      await writeFile(envPath(d.locator), bytes);
-      await expectError(open(csd), TamperError, /on-chain commitment/);
-    });
-
-    it("a changed route on-chain is detected against the sealed route", async function () {
-      const expected = {
-        ...chainOf(ticket),
-        route: [custodian.address, csd.address, broker.address],
-      };
-      await expectError(open(custodian, { expected }), TamperError, /route/);
-    });
-
-    it("ciphertexts swapped between two parties are TamperError", async function () {
-      const mine = envelopeOf(custodian);
-      const theirs = envelopeOf(broker);
-      await writeFile(envPath(mine.locator), theirs.bytes);
-      await expectError(open(custodian), TamperError);
-    });
-
-    it("a ciphertext swapped in from another ticket (same parties) is TamperError", async function () {
-      const other = await sealed(await fopTrade());
-      await storeSealed(store, other);
-      await writeFile(envPath(envelopeOf(csd).locator), envelopeOf(csd, other).bytes);
-      await expectError(open(csd), TamperError, /another ticket/);
-    });
-
-    it("a ciphertext swapped in from another version of the same ticket is TamperError", async function () {
-      const v2 = sealTicket({
-        id: ticket.id,
-        secret: ticket.secret,
-        version: 2,
-        trade: await fopTrade(),
-        originator: { address: assetManager.address, keyPair: current(assetManager) },
-        route: route.map(routeParty),
-      });
-      await storeSealed(store, v2);
-      expect(v2.ticketKey).to.equal(ticket.ticketKey);
-      await writeFile(envPath(envelopeOf(csd).locator), envelopeOf(csd, v2).bytes);
-      await expectError(open(csd), TamperError, /version 2, not 1/);
-      const opened = await openTicket({
-        store,
-        ticketKey: v2.ticketKey,
-        version: 2,
-        me: reader(broker),
-        senderPublicKeys: publicKeys(assetManager),
-        expected: {
-          tradeCommitment: v2.tradeCommitment,
-          envelopeCommitment: v2.envelopeCommitment,
-        },
-      });
-      expect(opened.trade.isin).to.equal("JP3435000009");
+    it("sealing to a low-order recipient key is refused before anything is stored", async function () {
+      const bad = { ...routeParty(csd), publicKey: `0x01${"00".repeat(31)}` };
+      expect(() =>
+        sealTicket({
+          trade: ticket.plaintext.trade,
+          originator: { address: assetManager.address, keyPair: current(assetManager) },
+          route: [routeParty(custodian), bad],
+        }),
+      ).to.throw(CryptoError);
     });
   });
 
-  describe("store", function () {
-    it("a missing store entry is StoreError saying what is missing", async function () {
-      const e = envelopeOf(csd);
-      await store.remove(ticket.id, 1, e.locator);
-      await expectError(open(csd), StoreError, /no ticket envelope for you/);
-      await expectError(
-        store.get(ticket.id, 1, e.locator),
-        StoreError,
-        new RegExp(`has no envelope ${e.locator}`),
-      );
-      await expectError(
-        store.get(ticket.id, 3, e.locator),
-        StoreError,
-        /has no version 3 in the store \(it has v1\)/,
-      );
-      await expectError(
-        store.get("T-0000-0000-0000", 1, e.locator),
-        StoreError,
-        /no ticket T-0000-0000-0000/,
-      );
-    });
-
-    it("a missing sibling envelope stops verification with StoreError", async function () {
-      await store.remove(ticket.id, 1, ticket.decoys[0].locator);
-      await expectError(open(csd), StoreError, /has no envelope/);
-    });
-
-    it("pads every version to nine files of one size, decoys indexed like envelopes", async function () {
-      const short = sealTicket({
-        trade: await fopTrade(),
-        originator: { address: assetManager.address, keyPair: current(assetManager) },
-        route: [routeParty(csd)],
+  describe("returns", function () {
+    const recipients = () => [
+      { ...routeParty(assetManager), role: "originator" as const },
+      ...route.map((p) => ({ ...routeParty(p), role: "route" as const })),
+    ];
+    const sealedReturn = (extra: Partial<Parameters<typeof sealReturn>[0]> = {}) =>
+      sealReturn({
+        ticket: { id: ticket.id, ticketKey: ticket.ticketKey, version: 1 },
+        author: { address: broker.address, keyPair: current(broker) },
+        step: 1,
+        recipients: recipients(),
+        reasons: "NMAT/DDAT,PEND/MONY",
+        note: "Settlement date differs from our instruction.",
+        ...extra,
       });
-      await storeSealed(store, short);
-      for (const t of [ticket, short]) {
-        const dir = join(root, "tickets", t.id, "v1");
-        const files = await readdir(dir);
-        expect(files).to.have.length(9);
-        const sizes = new Set(
-          await Promise.all(files.map(async (f) => (await stat(join(dir, f))).size)),
-        );
-        expect(sizes.size).to.equal(1);
-        for (const f of files)
-          expect(await store.lookup(f.slice(0, -4))).to.deep.equal({ id: t.id, version: 1 });
-        const shapes = new Set(
-          await Promise.all(
-            files.map(async (f) => {
-              const doc = JSON.parse(await readFile(join(dir, f), "utf8"));
-              return `${Object.keys(doc).join()}|${doc.keyVersion}|${doc.ciphertext.length}`;
-            }),
-          ),
-        );
-        expect(shapes.size).to.equal(1);
-      }
-    });
 
-    it("names no recipient and no on-chain value anywhere in the store", async function () {
-      const all: string[] = [];
-      const walk = async (dir: string) => {
-        for (const entry of await readdir(dir, { withFileTypes: true })) {
-          const path = join(dir, entry.name);
-          all.push(path);
-          if (entry.isDirectory()) await walk(path);
-          else all.push((await readFile(path)).toString("latin1"));
-        }
-      };
-      await walk(root);
-      const text = all.join("\n").toLowerCase();
+    it("seals codes and note to the route; each party reads them, an outsider cannot", async function () {
+      const ret = sealedReturn();
+      expect(ret.reasonCommitment).to.equal(ret.commitment);
+      expect(ret.entries).to.have.length(SET_SIZE);
+      for (const e of ret.entries) expect(e.bytes.length).to.equal(ENVELOPE_SIZE);
+      await storeSealed(store, ret);
       for (const p of [assetManager, ...route]) {
-        expect(text).to.not.include(p.address.slice(2).toLowerCase());
-        expect(text).to.not.include(current(p).publicKey.slice(2));
-      }
-      for (const v of [
-        ticket.ticketKey,
-        ticket.tradeCommitment,
-        ticket.envelopeCommitment,
-        ticket.secret,
-      ]) {
-        expect(text).to.not.include(v.slice(2).toLowerCase());
-      }
-    });
-  });
-
-  describe("notes", function () {
-    it("seals a return narrative for the originator and the route; each reads it, an outsider cannot", async function () {
-      const note = sealNote({
-        ticket: {
-          id: ticket.id,
-          secret: ticket.secret,
-          version: 1,
-          originator: assetManager.address,
-        },
-        author: { address: csd.address, keyPair: current(csd) },
-        reasons: ["NMAT/DDAT"],
-        recipients: [
-          { ...routeParty(assetManager), role: "originator" },
-          ...route.map((p) => ({ ...routeParty(p), role: "route" as const })),
-        ],
-        narrative:
-          "Settlement date 2024-05-15 is a JASDEC holiday for this issue; please amend to 2024-05-16.",
-      });
-      await storeSealed(store, note);
-      expect(await store.list(ticket.id, 1)).to.have.length(18);
-      for (const p of [assetManager, ...route]) {
-        const opened = await openNote({
+        const opened = await openReturn({
           store,
           ticketKey: ticket.ticketKey,
           version: 1,
           me: reader(p),
-          authorPublicKeys: publicKeys(csd),
-          author: csd.address,
-          narrativeCommitment: note.narrativeCommitment,
+          authorPublicKeys: publicKeys(broker),
+          author: broker.address,
+          reasonCommitment: ret.reasonCommitment,
         });
-        expect(opened.narrative).to.match(/JASDEC holiday/);
-        expect(opened.reasons).to.deep.equal(["NMAT/DDAT"]);
-        expect(opened.author).to.equal(csd.address);
+        expect(opened.reasons.map((r) => `${r.qualifier}/${r.code}`)).to.deep.equal([
+          "NMAT/DDAT",
+          "PEND/MONY",
+        ]);
+        expect(opened.reasons[1].meaning).to.match(/money/i);
+        expect(opened.note).to.match(/Settlement date/);
+        expect(opened.id).to.equal(ticket.id);
       }
-      const where = await locateNote({
-        store,
-        ticketKey: ticket.ticketKey,
-        version: 1,
-        me: reader(broker),
-        authorPublicKeys: publicKeys(csd),
-      });
-      expect(where?.id).to.equal(ticket.id);
-      await expectError(
-        openNote({
-          store,
-          id: ticket.id,
-          version: 1,
-          me: reader(outsider),
-          authorPublicKeys: publicKeys(csd),
-          narrativeCommitment: note.narrativeCommitment,
-        }),
-        NotAPartyError,
-      );
-      // The ticket itself still opens with notes in the same version folder.
-      expect((await open(broker)).id).to.equal(ticket.id);
+      expect(
+        await failure(
+          openReturn({
+            store,
+            ticketKey: ticket.ticketKey,
+            version: 1,
+            me: reader(outsider),
+            authorPublicKeys: publicKeys(broker),
+            reasonCommitment: ret.reasonCommitment,
+          }),
+        ),
+      ).to.be.instanceOf(StoreError);
     });
+
+    it("accepts the reasons as strings, and a return without a note", async function () {
+      const ret = sealedReturn({ reasons: ["REJT/SAFE", "REJT/JASDEC/X001"], note: undefined });
+      expect(ret.plaintext.reasons).to.deep.equal([
+        { qualifier: "REJT", code: "SAFE" },
+        { qualifier: "REJT", code: "X001", scheme: "JASDEC" },
+      ]);
+      expect(ret.plaintext.note).to.equal(undefined);
+      const fromSecret = sealReturn({
+        ticket: {
+          id: ticket.id,
+          secret: ticket.secret,
+          originator: assetManager.address,
+          version: 1,
+        },
+        author: { address: broker.address, keyPair: current(broker) },
+        step: 1,
+        recipients: recipients(),
+        reasons: "DDAT",
+      });
+      expect(fromSecret.ticketKey).to.equal(ticket.ticketKey);
+    });
+
+    it("validates codes and note before sealing", function () {
+      const nine =
+        "NMAT/DDAT,NMAT/DEPT,NMAT/DMON,NMAT/ICAG,NMAT/IIND,NMAT/CPCA,NMAT/SAFE,NMAT/PLCE,NMAT/DTRD";
+      expect(() => sealedReturn({ reasons: "XXXX" })).to.throw(InputError);
+      expect(() => sealedReturn({ reasons: "NMAT/DDAT,NMAT/DDAT" })).to.throw(InputError);
+      expect(() => sealedReturn({ reasons: nine })).to.throw(InputError, /1 to 8/);
+      expect(() => sealedReturn({ note: "x".repeat(2001) })).to.throw(InputError, /2000/);
+      expect(() => sealedReturn({ note: "bell\u0007" })).to.throw(InputError, /control/);
+      // The longest note in the worst characters still fits one envelope.
+      expect(sealedReturn({ note: "日".repeat(800) }).entries[0].bytes.length).to.equal(
+        ENVELOPE_SIZE,
+      );
+    });
+  });
+
+  describe("the sealed set as the sender keeps it", function () {
+    it("round-trips through the journal byte for byte", function () {
+      const back = setFromJournal(JSON.parse(JSON.stringify(journalSet(ticket))));
+      expect(back.commitment).to.equal(ticket.commitment);
+      expect(back.entries.map((e) => Buffer.from(e.bytes).toString("hex"))).to.deep.equal(
+        ticket.entries.map((e) => Buffer.from(e.bytes).toString("hex")),
+      );
+    });
+
+    it("stores a set once, accepts the same set again, and removes only its own bytes", async function () {
+      const { path, done } = await tempFolder();
+      const sqlite = SqliteEnvelopeStore.open(path);
+      try {
+        expect(await storeSealed(sqlite, ticket)).to.deep.equal({ stored: 9, existing: 0 });
+        expect(await storeSealed(sqlite, ticket)).to.deep.equal({ stored: 0, existing: 9 });
+        const resealed = await sealed();
+        expect(await removeSealed(sqlite, resealed)).to.equal(0);
+        expect(await removeSealed(sqlite, ticket)).to.equal(9);
+        expect(sqlite.count()).to.equal(0);
+      } finally {
+        sqlite.close();
+        await done();
+      }
+    });
+
+    it("seals the same version twice with other bytes at the same locators (hence the journal)", async function () {
+      const again = sealTicket({
+        id: ticket.id,
+        secret: ticket.secret,
+        trade: ticket.plaintext.trade,
+        originator: { address: assetManager.address, keyPair: current(assetManager) },
+        route: route.map(routeParty),
+        slots,
+      });
+      const mine = (s: SealedSet) => entryOf(s, csd);
+      expect(mine(again).locator).to.equal(mine(ticket).locator);
+      expect(Buffer.from(mine(again).bytes).equals(Buffer.from(mine(ticket).bytes))).to.equal(
+        false,
+      );
+    });
+  });
+
+  it("derives the same key pair from the same seed", function () {
+    const a = keyPairFromSeed(new Uint8Array(32).fill(7), 1);
+    const b = keyPairFromSeed(new Uint8Array(32).fill(7), 1);
+    expect(a.publicKey).to.equal(b.publicKey);
   });
 });

@@ -29,7 +29,7 @@ import {
 import { listTickets } from "../../lib/app/watch.js";
 import { deriveStealthRoute, stealthPrivateKey } from "../../lib/crypto/stealth.js";
 import { ContractError, PartyError } from "../../lib/errors.js";
-import { FolderStore } from "../../lib/store/folder.js";
+import { SqliteEnvelopeStore } from "../../lib/store/sqlite.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
 import { recordKey } from "../../lib/ticket/id.js";
 import type { Trade } from "../../lib/ticket/schema.js";
@@ -54,7 +54,7 @@ describe("hardening: the audit's findings, closed in the client", function () {
     app = await createApp({
       provider,
       signers,
-      store: new FolderStore(join(dataDir, "store")),
+      store: SqliteEnvelopeStore.open(join(dataDir, "store")),
       config: { registry: await registry.getAddress(), dataDir, delivery: false },
     });
     for (const [i, name] of NAMES.entries()) {
@@ -268,6 +268,7 @@ describe("hardening: the audit's findings, closed in the client", function () {
     expect(((await stat(dataDir)).mode & 0o777).toString(8)).to.equal("700");
     const files = modes.filter((m) => /\.json:/.test(m));
     expect(files.some((m) => m.includes("index.json"))).to.equal(true);
-    for (const m of modes) expect(m).to.match(/\.json:600$|[^n]:700$/);
+    // The party index (`index.sqlite`, ID → key) and its journal files are owner-only too.
+    for (const m of modes) expect(m).to.match(/\.(json|sqlite(-wal|-shm)?):600$|[^n]:700$/);
   });
 });

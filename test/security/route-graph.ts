@@ -29,7 +29,7 @@ import { amendTicket, approveTicket, rejectTicket, rerouteTicket } from "../../l
 import { announcements, commitmentsByVersion, ticketHistory } from "../../lib/chain/events.js";
 import { REGISTRY_ABI } from "../../lib/chain/registry.js";
 import { StealthScanner } from "../../lib/crypto/stealth.js";
-import { FolderStore } from "../../lib/store/folder.js";
+import { SqliteEnvelopeStore } from "../../lib/store/sqlite.js";
 import { readTradeFile } from "../../lib/ticket/file.js";
 import type { Trade } from "../../lib/ticket/schema.js";
 
@@ -94,7 +94,7 @@ describe("route privacy: the graph attack from public chain data", function () {
     app = await createApp({
       provider: ethers.provider,
       signers,
-      store: new FolderStore(join(dataDir, "store")),
+      store: SqliteEnvelopeStore.open(join(dataDir, "store")),
       config: { registry: await registry.getAddress(), dataDir, delivery: false },
     });
     const names = [...ORIGINATORS, ...ROUTE_PARTIES, OBSERVER];

@@ -1,6 +1,6 @@
 /**
  * One test per claim of docs/threat-model.md, played on a real (in-process) chain with the real
- * tasks, keys and folder store. The outsider and the admin get everything an honest-but-curious
+ * tasks, keys and embedded store. The outsider and the admin get everything an honest-but-curious
  * member of the consortium has: every block, every log, every storage slot, every file of the
  * store, and the ticket ID.
  */
@@ -18,7 +18,9 @@ import type { CreateResult } from "../../lib/app/create.js";
 import type { TicketView } from "../../lib/app/tickets.js";
 import type { InboxRow } from "../../lib/app/watch.js";
 import { merkleRoot } from "../../lib/crypto/merkle.js";
-import { envelopeLeaf } from "../../lib/ticket/envelope-commitment.js";
+import { keccak } from "../../lib/crypto/abi.js";
+import { CIPHERTEXT_SIZE, ENVELOPE_SIZE } from "../../lib/crypto/sealed-envelope.js";
+import { ENVELOPE_DATABASE, nodeSqlite, RESERVE_ENTRIES } from "../../lib/store/sqlite.js";
 import { tradeCommitment } from "../../lib/ticket/commitment.js";
 import { ticketKey } from "../../lib/ticket/id.js";
 import { quiet } from "../helpers/quiet.js";
@@ -43,7 +45,20 @@ describe("threat model: one test per claim", function () {
 
   const run = async <T>(name: string, args: Record<string, unknown>): Promise<T> =>
     (await hre.tasks.getTask(name).run({ dataDir, registry: "", json: true, ...args })) as T;
-  const storeDir = () => join(dataDir, "store", "tickets", id);
+  /** Every row of the shared embedded store, as a copy of it gives them. */
+  const storeRows = () => {
+    const db = new (nodeSqlite().DatabaseSync)(join(dataDir, "store", ENVELOPE_DATABASE));
+    try {
+      return (
+        db.prepare("SELECT locator, bytes FROM envelope").all() as {
+          locator: Uint8Array;
+          bytes: Uint8Array;
+        }[]
+      ).map((r) => ({ locator: Buffer.from(r.locator), bytes: Buffer.from(r.bytes) }));
+    } finally {
+      db.close();
+    }
+  };
   const refusal = async (body: () => Promise<unknown>): Promise<unknown> => {
     try {
       await quiet(body);
@@ -154,19 +169,25 @@ describe("threat model: one test per claim", function () {
     }
   });
 
-  it("the store's files for the ID cannot be hashed into an on-chain envelope commitment", async function () {
-    const dir = join(storeDir(), "v1");
-    const entries = (await readdir(dir)).filter((f) => f.endsWith(".env"));
-    const leaves = await Promise.all(
-      entries.map(async (f) => envelopeLeaf(f.replace(/\.env$/, ""), await readFile(join(dir, f)))),
-    );
-    // Every subset an outsider might try, starting with all of them.
-    const candidates = [merkleRoot(leaves)];
-    for (let skip = 0; skip < leaves.length; skip++) {
-      candidates.push(merkleRoot(leaves.filter((_, i) => i !== skip)));
-    }
+  it("the store's entries cannot be hashed into an on-chain envelope or reason commitment", async function () {
+    const rows = storeRows();
+    // Every leaf an outsider might try: of the whole entry, of its committed part, with its locator.
+    const leafSets = [
+      rows.map((r) => hexlify(keccak(r.bytes))),
+      rows.map((r) => hexlify(keccak(r.bytes.subarray(0, CIPHERTEXT_SIZE)))),
+      rows.map((r) => hexlify(keccak(Buffer.concat([r.locator, r.bytes])))),
+      rows.map((r) =>
+        hexlify(keccak(Buffer.concat([r.locator, keccak(r.bytes.subarray(0, CIPHERTEXT_SIZE))]))),
+      ),
+    ];
     const onChain = logs.map((l) => l.data.toLowerCase()).join("");
-    for (const root of candidates) expect(onChain).to.not.include(root.slice(2).toLowerCase());
+    for (const leaves of leafSets) {
+      for (const leaf of leaves) expect(onChain).to.not.include(leaf.slice(2));
+      for (let at = 0; at + 9 <= leaves.length; at += 9) {
+        const root = merkleRoot(leaves.slice(at, at + 9));
+        expect(onChain).to.not.include(root.slice(2).toLowerCase());
+      }
+    }
   });
 
   it("guessing the whole trade does not confirm it: every field is committed with a secret salt", async function () {
@@ -183,14 +204,12 @@ describe("threat model: one test per claim", function () {
     expect(onChain).to.not.include(guess.slice(2));
   });
 
-  it("the store does not reveal the route length: every version holds envelope files of one size", async function () {
-    const dir = join(storeDir(), "v1");
-    const files = (await readdir(dir)).filter((f) => f.endsWith(".env"));
-    // Nine for the ticket (route 3 + originator, padded) and nine for the return note.
-    expect(files.length % 9).to.equal(0);
-    const sizes = new Set<number>();
-    for (const f of files.slice(0, 9)) sizes.add((await stat(join(dir, f))).size);
-    expect(sizes.size).to.be.lessThanOrEqual(2); // ticket set and note set may differ from each other
+  it("the store does not reveal the route length: every entry has one size, every set nine entries", async function () {
+    const rows = storeRows();
+    // Nine for the ticket (route 3 + originator, padded) and nine for the return, among the
+    // reserve of random entries every store starts with.
+    expect(rows.length).to.equal(RESERVE_ENTRIES + 18);
+    expect(new Set(rows.map((r) => r.bytes.length))).to.deep.equal(new Set([ENVELOPE_SIZE]));
   });
 
   it("every route party reads the same trade, and a changed byte is reported as tampering", async function () {
@@ -199,22 +218,20 @@ describe("threat model: one test per claim", function () {
       expect(view.trade.isin).to.equal(trade.isin);
       expect(view.status).to.equal("returned");
     }
-    const dir = join(storeDir(), "v1");
-    const backup = new Map<string, Buffer>();
-    for (const f of (await readdir(dir)).filter((n) => n.endsWith(".env"))) {
-      const bytes = await readFile(join(dir, f));
-      backup.set(f, bytes);
-      const json = JSON.parse(bytes.toString("utf8"));
-      const ct = Buffer.from(json.ciphertext, "base64");
-      ct[ct.length - 1] ^= 1;
-      json.ciphertext = ct.toString("base64");
-      await writeFile(join(dir, f), JSON.stringify(json));
-    }
+    const db = new (nodeSqlite().DatabaseSync)(join(dataDir, "store", ENVELOPE_DATABASE));
+    const rows = storeRows();
+    const update = db.prepare("UPDATE envelope SET bytes = ? WHERE locator = ?");
     try {
+      for (const r of rows) {
+        const changed = Buffer.from(r.bytes);
+        changed[100] ^= 1;
+        update.run(changed, r.locator);
+      }
       const error = await refusal(() => run("ticket:show", { as: "csd", id }));
       expect(error).to.be.instanceOf(TamperError);
     } finally {
-      for (const [f, bytes] of backup) await writeFile(join(dir, f), bytes);
+      for (const r of rows) update.run(r.bytes, r.locator);
+      db.close();
     }
   });
 });

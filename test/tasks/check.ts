@@ -12,6 +12,7 @@ import { JsonRpcProvider, Wallet } from "ethers";
 
 import { actAs, createApp, type App } from "../../lib/app/context.js";
 import { loadCheckedResult } from "../../lib/app/check.js";
+import type { TicketView } from "../../lib/app/tickets.js";
 import { closeApps } from "../../lib/cli/task-args.js";
 import { parseSese023 } from "../../lib/iso20022/sese023.js";
 import { buildSese024, parseSese024 } from "../../lib/iso20022/sese024.js";
@@ -268,6 +269,195 @@ describe("tasks: ticket:check, ticket:export and sese.023 in", function () {
       expect(result.stdout).to.contain(
         "version 1: open, no status advice (the route has not decided yet)",
       );
+    });
+  });
+
+  describe("ticket:approve and ticket:reject --checked: decide on what was checked", function () {
+    let id: string; // open, waiting for custodian-bank
+    const files: Record<string, string> = {};
+    const ascii = (text: string) => Buffer.from(text).toString("hex");
+
+    before(async function () {
+      id = await create();
+      for (const as of ["custodian-bank", "csd"] as const) {
+        files[as] = path.join(work!, `decide-${as}.json`);
+        const run = await check(as, { id, out: files[as] });
+        expect(run.code, show(run)).to.equal(0);
+      }
+      const bank = JSON.parse(await readFile(files["custodian-bank"], "utf8")) as CheckResult;
+      files.changed = path.join(work!, "decide-changed.json");
+      await writeFile(
+        files.changed,
+        JSON.stringify({
+          ...bank,
+          binding: { ...bank.binding, tradeCommitment: `0x${"ab".repeat(32)}` },
+        }),
+      );
+      // The same party's check of version 1 of a ticket that was amended since.
+      files.amendedId = await create();
+      files.stale = path.join(work!, "decide-stale.json");
+      const run = await check("custodian-bank", { id: files.amendedId, out: files.stale });
+      expect(run.code, show(run)).to.equal(0);
+      await s.ok(
+        "ticket:amend",
+        { as: "asset-manager", id: files.amendedId, file: EXAMPLE },
+        "task",
+      );
+    });
+
+    describe("refused in one line, with nothing sent or written", function () {
+      let block: number;
+      let state: Record<string, string>;
+      before(async function () {
+        block = await provider!.getBlockNumber();
+        state = await writeAheadState(s.dataDir);
+      });
+      after(async function () {
+        // Approvals are sent from one-time addresses: no new block means nothing was sent.
+        expect(await provider!.getBlockNumber()).to.equal(block);
+        expect(await writeAheadState(s.dataDir)).to.deep.equal(state);
+      });
+
+      const cases: Array<[string, string, () => TaskOptions, () => string | RegExp]> = [
+        [
+          "a result from another ticket",
+          "ticket:approve",
+          () => ({ as: "custodian-bank", id: other, checked: files["custodian-bank"] }),
+          () =>
+            `the check result is for ticket ${id}, not ${other} — run the check again on the current version, then decide`,
+        ],
+        [
+          "a result from an earlier version",
+          "ticket:approve",
+          () => ({ as: "custodian-bank", id: files.amendedId, checked: files.stale }),
+          () =>
+            `the check result is for version 1 of ${files.amendedId}; the current version is 2 — run the check again on the current version, then decide`,
+        ],
+        [
+          "a result made by another party",
+          "ticket:reject",
+          () => ({ as: "securities-firm", id, checked: files.csd }),
+          () => /^the check result was made by csd, not by securities-firm/,
+        ],
+        [
+          "a changed result",
+          "ticket:approve",
+          () => ({ as: "custodian-bank", id, checked: files.changed }),
+          () => /^the check result was made for another trade than version 1 of /,
+        ],
+        [
+          "an approval over an NG proposal",
+          "ticket:approve",
+          () => ({ as: "csd", id, checked: files.csd }),
+          () =>
+            "the check proposes NG (NMAT/DDAT) — reject with --checked, or approve without --checked to decide by hand",
+        ],
+        [
+          "a return of an OK proposal without --reason",
+          "ticket:reject",
+          () => ({ as: "custodian-bank", id, checked: files["custodian-bank"] }),
+          () =>
+            "the check proposes OK: there is no reason to return the ticket — approve with --checked, or give --reason to return it anyway",
+        ],
+        [
+          "an approval over an NG proposal checked in place",
+          "ticket:approve",
+          () => ({ as: "csd", id, ...OWN.csd, json: true }),
+          () => /^the check proposes NG \(NMAT\/DDAT\)/,
+        ],
+        [
+          "--checked with --instruction",
+          "ticket:approve",
+          () => ({ as: "custodian-bank", id, checked: files.csd, ...OWN["custodian-bank"] }),
+          () => /^give --checked or --instruction, not both/,
+        ],
+        [
+          "--positions without --instruction",
+          "ticket:reject",
+          () => ({ as: "custodian-bank", id, positions: OWN["custodian-bank"].positions }),
+          () => /^--positions needs --instruction/,
+        ],
+      ];
+      for (const [title, task, options, expected] of cases) {
+        it(`${task} refuses ${title}`, async function () {
+          const message = oneLine(await s.run(task, options(), "task"));
+          const want = expected();
+          if (typeof want === "string") expect(message).to.equal(want);
+          else expect(message).to.match(want);
+        });
+      }
+
+      it("a real CLI process prints the same one line for a result from another ticket", async function () {
+        const message = oneLine(
+          await s.run(
+            "ticket:approve",
+            { as: "custodian-bank", id: other, checked: files["custodian-bank"] },
+            "cli",
+          ),
+        );
+        expect(message).to.match(/^the check result is for ticket /);
+      });
+    });
+
+    describe("decided on the check", function () {
+      it("returns an OK proposal only with --reason, and with those reasons", async function () {
+        const fresh = await create();
+        const file = path.join(work!, "decide-fresh.json");
+        const run = await check("custodian-bank", { id: fresh, out: file });
+        expect(run.code, show(run)).to.equal(0);
+        const { value } = await s.ok<{ version: number; reasons: Array<Record<string, string>> }>(
+          "ticket:reject",
+          { as: "custodian-bank", id: fresh, checked: file, reason: "PEND/MONY", json: true },
+          "task",
+        );
+        expect(value.version).to.equal(1);
+        expect(value.reasons.map((r) => `${r.qualifier}/${r.code}`)).to.deep.equal(["PEND/MONY"]);
+      });
+
+      it("approves the checked version, checks in place, and returns with the check's reasons", async function () {
+        const { value: bank } = await s.ok<{ version: number }>(
+          "ticket:approve",
+          { as: "custodian-bank", id, checked: files["custodian-bank"], json: true },
+          "task",
+        );
+        expect(bank.version).to.equal(1);
+        await s.ok(
+          "ticket:approve",
+          { as: "securities-firm", id, ...OWN["securities-firm"], json: true },
+          "task",
+        );
+        const { value: returned } = await s.ok<{ txHash: string; reasons: unknown[] }>(
+          "ticket:reject",
+          { as: "csd", id, checked: files.csd, json: true },
+          "task",
+        );
+        expect(returned.reasons).to.have.length(1);
+
+        // Visible to the originator and the route in ticket:show: the reasons and the narrative.
+        const narrative = "settlementDate: ticket 2024-05-15, ours 2024-05-16";
+        for (const as of ["asset-manager", "custodian-bank", "securities-firm", "csd"]) {
+          const { value: view } = await s.ok<TicketView>(
+            "ticket:show",
+            { as, id, json: true },
+            "task",
+          );
+          const ret = view.history.find((h) => h.kind === "returned");
+          expect(ret?.kind === "returned" ? ret.reasons : undefined, as).to.deep.equal([
+            { qualifier: "NMAT", code: "DDAT", meaning: "settlement date differs" },
+          ]);
+          expect(ret?.note, as).to.equal(narrative);
+        }
+
+        // Absent from the chain: neither the calldata nor the events of the return hold them.
+        const tx = await provider!.getTransaction(returned.txHash);
+        const receipt = await provider!.getTransactionReceipt(returned.txHash);
+        const onChain = [tx!.data, ...receipt!.logs.map((l) => l.data + l.topics.join(""))]
+          .join("")
+          .toLowerCase();
+        for (const needle of ["NMAT", "DDAT", "2024-05-16", narrative]) {
+          expect(onChain, needle).to.not.contain(ascii(needle));
+        }
+      });
     });
   });
 
