@@ -7,12 +7,14 @@ import type { CommonArgs } from "../lib/cli/task-args.js";
 export default plainTask(async (args: CommonArgs & { deploymentId: string }, out, hre) => {
   const networkName = currentNetworkName(hre);
   const config = hre.config.networks[networkName];
-  // On a node network, deploy through the first endpoint that answers.
+  // On a node network, deploy through the first endpoint, at the network's gas price.
+  const settings =
+    config?.type === "http" ? await resolveChainSettings(hre, networkName) : undefined;
   const connection =
-    config?.type === "http"
+    settings !== undefined
       ? await hre.network.create({
           network: networkName,
-          override: { url: (await resolveChainSettings(hre, networkName)).endpoints[0] },
+          override: { url: settings.endpoints[0], gasPrice: settings.gasPrice },
         })
       : await hre.network.getOrCreate();
   const admin = args.as === "" ? undefined : args.as;

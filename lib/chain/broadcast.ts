@@ -95,14 +95,48 @@ export function replacedError(record: SendRecord): ChainError {
   });
 }
 
+/** How long the extra copies of a broadcast may take before they are left to themselves. */
+const FAN_OUT_TIMEOUT_MS = 2_000;
+
+/**
+ * Gives `record.raw` to every endpoint but `accepted` that is up. Their answers do not matter:
+ * "already known" is the usual one, and a node that fails here is only marked down. Never a
+ * different transaction: the nonce makes a second execution impossible.
+ */
+export async function fanOut(
+  pool: EndpointPool,
+  record: SendRecord,
+  accepted: string,
+): Promise<void> {
+  const others = pool.health().filter((e) => e.url !== accepted && e.up);
+  await Promise.all(
+    others.map(async ({ url }) => {
+      try {
+        await pool.post(
+          url,
+          pool.payload("eth_sendRawTransaction", [record.raw]),
+          FAN_OUT_TIMEOUT_MS,
+        );
+      } catch (error) {
+        if (error instanceof EndpointDownError) pool.markDown(pool.find(url), error.message);
+      }
+    }),
+  );
+}
+
 /**
  * Broadcasts `record.raw`, resolving an unknown outcome on the other endpoints. Returns the
  * record with status `sent` or `mined`; throws TransactionFateError when nothing can be known.
+ * With `all`, once one endpoint accepted it, every other endpoint gets the same bytes too
+ * ({@link fanOut}): each node then holds it as its own local transaction. Geth 1.13 nodes refuse
+ * zero-price transactions gossiped by a peer, so a free-gas transaction would otherwise wait for
+ * its one node's turn to seal, and be lost if that node died first.
  */
 export async function broadcast(
   pool: EndpointPool,
   record: SendRecord,
   onReplaced: (record: SendRecord) => void,
+  all = true,
 ): Promise<SendRecord> {
   const settle = (status: "sent" | "mined", endpoint?: string) => {
     record.status = status;
@@ -146,6 +180,7 @@ export async function broadcast(
         hint: "check the account, the gas settings and the node's transaction pool limits",
       });
     }
+    if (all) await fanOut(pool, record, endpoint.url);
     return settle("sent", endpoint.url);
   }
   record.status = "unknown";

@@ -198,15 +198,20 @@ export async function deployRegistry(
   const networkName = connection.networkName;
   let hardfork = options.hardfork;
   let hardforkSource = "the hardfork option";
-  if (hardfork === undefined) {
-    if (connection.networkConfig.type === "http") {
-      const settings = await resolveChainSettings(hre, networkName);
+  // Ignition waits for 5 blocks on a node it does not know as automining; a node that makes
+  // blocks only for transactions (geth --dev without --dev.period) never makes them. Wait for
+  // the network's own settlement depth instead.
+  let requiredConfirmations: number | undefined;
+  if (connection.networkConfig.type === "http") {
+    const settings = await resolveChainSettings(hre, networkName);
+    requiredConfirmations = settings.confirmations + 1;
+    if (hardfork === undefined) {
       hardfork = settings.hardfork;
       hardforkSource = settings.hardforkSource;
-    } else {
-      hardfork = connection.networkConfig.hardfork as Hardfork;
-      hardforkSource = `the hardfork of network ${networkName}`;
     }
+  } else if (hardfork === undefined) {
+    hardfork = connection.networkConfig.hardfork as Hardfork;
+    hardforkSource = `the hardfork of network ${networkName}`;
   }
   const artifact = await hre.artifacts.readArtifact("SettlementRegistry");
   const send = rpcSendOf(connection.provider);
@@ -231,6 +236,7 @@ export async function deployRegistry(
     deploymentId,
     parameters,
     displayUi: options.displayUi ?? false,
+    config: requiredConfirmations === undefined ? {} : { requiredConfirmations },
   });
   return {
     address: getAddress(await registry.getAddress()),

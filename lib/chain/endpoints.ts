@@ -173,6 +173,7 @@ export class EndpointPool {
   async post<P extends JsonRpcPayload | JsonRpcPayload[]>(
     url: string,
     payload: P,
+    timeoutMs = this.#options.requestTimeoutMs,
   ): Promise<(JsonRpcResult | JsonRpcError)[]> {
     let response: Response;
     try {
@@ -180,7 +181,7 @@ export class EndpointPool {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(payload),
-        signal: AbortSignal.timeout(this.#options.requestTimeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw new EndpointDownError(url, describeCause(error), { cause: error });

@@ -11,11 +11,17 @@
  *   endpoints by transaction hash and by nonce: `mined`, `sent` (in a node's pool) or, if no node
  *   can tell, `unknown` ({@link TransactionFateError}). Only the same signed bytes are ever
  *   re-broadcast, so a transaction can never be executed twice.
+ * - Once one endpoint accepted a transaction, every other endpoint gets the same signed bytes
+ *   (`broadcast: "all"`): each node holds it as its own, whatever it accepts from peers.
+ * - A transaction whose node dies before it is mined goes again, same bytes, to the others.
+ * - Logs are asked in pieces of at most `logRange` blocks, each from a node that has the piece's
+ *   last block: a node's range limit or a node that lags behind never hides an event.
+ * - With `confirmations` N, the client sees the chain N blocks below the head (Clique forks).
  * - ethers' request cache and batching are off (`cacheTimeout: -1`, `batchMaxCount: 1`) and the
  *   network is static: back-to-back reads always see fresh state.
  *
  * Its parts: endpoint health and raw requests (./endpoints.ts), sending and resolving signed
- * transactions (./broadcast.ts), local nonces (./nonces.ts). Retrying a use case after an unknown
+ * transactions (./broadcast.ts), local nonces (./nonces.ts), log queries in pieces (./logs.ts). Retrying a use case after an unknown
  * outcome is the use case's job (the create journal of lib/app/create.ts), not the provider's.
  */
 import {
@@ -31,6 +37,7 @@ import {
   type JsonRpcResult,
   type Provider,
   type TransactionLike,
+  type TransactionReceipt,
   type TransactionRequest,
   type TransactionResponse,
   type TypedDataDomain,
@@ -53,6 +60,7 @@ import {
   redact,
   type EndpointHealth,
 } from "./endpoints.js";
+import { getLogsInPieces, type RangeFilter } from "./logs.js";
 import { NonceKeeper } from "./nonces.js";
 
 export { parseEndpoints, TransactionFateError };
@@ -77,21 +85,54 @@ export interface FailoverOptions {
   readonly pollingInterval?: number;
   /** Where the endpoint list came from, for hints (e.g. `SR_BESU_RPC_URLS`). */
   readonly endpointsSource?: string;
+  /**
+   * `all` (default): once one endpoint accepted a transaction, hand the same signed bytes to every
+   * other endpoint too (see `broadcast` in ./broadcast.ts). `first`: the accepting endpoint only.
+   */
+  readonly broadcast?: "all" | "first";
+  /**
+   * Blocks per `eth_getLogs` request (default 5 000, Besu's default `--rpc-max-logs-range`): a
+   * longer range is asked in pieces, so a node's range limit never breaks a scan from block 0.
+   */
+  readonly logRange?: number;
+  /** Where `logRange` came from, for hints (e.g. `SR_BESU_LOG_RANGE`). */
+  readonly logRangeSource?: string;
+  /**
+   * Blocks that must follow a block before this client treats it as settled (default 0: QBFT,
+   * IBFT and `geth --dev` blocks are final once made). A Clique chain has no finality: two
+   * signers may seal at the same height and the chain keeps one of them. With N > 0 the
+   * provider's head is the node's head minus N, receipts appear only once that deep, and log
+   * queries up to `latest` stop there: a write returns when it is settled, and a watcher never
+   * delivers an event of a block that is later replaced.
+   */
+  readonly confirmations?: number;
 }
 
-const DEFAULTS = { requestTimeoutMs: 10_000, retryDownAfterMs: 5_000, pollingInterval: 500 };
+const DEFAULTS = {
+  requestTimeoutMs: 10_000,
+  retryDownAfterMs: 5_000,
+  pollingInterval: 500,
+  logRange: 5_000,
+  confirmations: 0,
+};
 
 export class FailoverProvider extends JsonRpcApiProvider {
   readonly networkName: string;
   readonly chainId: bigint;
   readonly gasPrice: bigint | "auto";
   readonly #pool: EndpointPool;
+  readonly #options: typeof DEFAULTS & FailoverOptions;
   readonly nonces = new NonceKeeper();
+  /** Sent, not yet seen in a receipt: handed again to the others if its endpoint dies. */
+  readonly #inFlight = new Map<string, SendRecord>();
+  readonly #rebroadcasting = new Set<string>();
 
   /** Use {@link FailoverProvider.connect}: it checks reachability and chain id first. */
   constructor(endpoints: readonly string[], chainId: bigint, options: FailoverOptions = {}) {
     const network = new Network(options.networkName ?? "private", chainId);
-    const merged = { ...DEFAULTS, ...options };
+    // An option passed as undefined keeps its default.
+    const given = Object.entries(options).filter(([, value]) => value !== undefined);
+    const merged = { ...DEFAULTS, ...(Object.fromEntries(given) as FailoverOptions) };
     super(network, {
       staticNetwork: network,
       cacheTimeout: -1,
@@ -101,12 +142,19 @@ export class FailoverProvider extends JsonRpcApiProvider {
     this.networkName = options.networkName ?? "private";
     this.chainId = chainId;
     this.gasPrice = options.gasPrice ?? 0n;
+    this.#options = merged;
     this.#pool = new EndpointPool(endpoints, {
       requestTimeoutMs: merged.requestTimeoutMs,
       retryDownAfterMs: merged.retryDownAfterMs,
       networkName: this.networkName,
       endpointsSource: options.endpointsSource,
-      onDown: (url, reason) => this.emit("debug", { action: "endpointDown", url, reason }),
+      onDown: (url, reason) => {
+        this.emit("debug", { action: "endpointDown", url, reason });
+        for (const record of this.#inFlight.values()) {
+          if (record.endpoint !== undefined && redact(record.endpoint) === url)
+            void this.#rebroadcast(record);
+        }
+      },
     });
     this._start();
   }
@@ -204,6 +252,44 @@ export class FailoverProvider extends JsonRpcApiProvider {
     throw this.#pool.allDown(failures);
   }
 
+  /** The newest settled block: the node's head minus `confirmations`. */
+  override async getBlockNumber(): Promise<number> {
+    return Math.max(0, (await super.getBlockNumber()) - this.#options.confirmations);
+  }
+
+  /** A receipt once its block is settled (see {@link FailoverOptions.confirmations}), else null. */
+  override async getTransactionReceipt(hash: string): Promise<TransactionReceipt | null> {
+    const receipt = await super.getTransactionReceipt(hash);
+    if (receipt !== null) this.#inFlight.delete(hash);
+    if (receipt === null || this.#options.confirmations === 0) return receipt;
+    return receipt.blockNumber <= (await this.getBlockNumber()) ? receipt : null;
+  }
+
+  /**
+   * Log queries over a block range go in pieces (see ./logs.ts): those of `getLogs` and raw
+   * `send("eth_getLogs", ...)` alike.
+   */
+  override async send(
+    method: string,
+    params: unknown[] | Record<string, unknown>,
+  ): Promise<unknown> {
+    const filter = Array.isArray(params) ? (params[0] as RangeFilter | undefined) : undefined;
+    if (
+      method === "eth_getLogs" &&
+      filter != null &&
+      !("blockHash" in filter && filter.blockHash != null)
+    ) {
+      const logs = await getLogsInPieces(
+        this.#pool,
+        filter,
+        await this.getBlockNumber(),
+        this.#options,
+      );
+      if (logs !== undefined) return logs;
+    }
+    return super.send(method, params);
+  }
+
   /** What happened to a signed transaction (see `resolveTransaction` in ./broadcast.ts). */
   async resolveTransaction(
     record: Pick<SendRecord, "hash" | "from" | "nonce">,
@@ -214,14 +300,40 @@ export class FailoverProvider extends JsonRpcApiProvider {
   /** Broadcasts a signed transaction with failover (see `broadcast` in ./broadcast.ts). */
   async broadcast(record: SendRecord): Promise<SendRecord> {
     // Another client took the nonce: resynchronise this sender's nonces from the chain.
-    return broadcast(this.#pool, record, (r) => this.nonces.resync(r.from));
+    const sent = await broadcast(
+      this.#pool,
+      record,
+      (r) => this.nonces.resync(r.from),
+      this.#options.broadcast !== "first",
+    );
+    if (sent.status === "sent") this.#inFlight.set(sent.hash, sent);
+    else this.#inFlight.delete(sent.hash);
+    return sent;
+  }
+
+  /**
+   * A node that dies takes its transaction pool with it. A transaction it accepted may exist
+   * nowhere else (the copies to the other nodes failed, or peers refused its gossip): the same
+   * signed bytes go to the surviving nodes, which either know it already or take it now. Only
+   * these bytes, so it can still execute only once.
+   */
+  async #rebroadcast(record: SendRecord): Promise<void> {
+    if (this.#rebroadcasting.has(record.hash)) return;
+    this.#rebroadcasting.add(record.hash);
+    try {
+      await this.broadcast(record);
+    } catch {
+      // Nobody answers now: the record stays in flight, the next failure tries again.
+    } finally {
+      this.#rebroadcasting.delete(record.hash);
+    }
   }
 }
 
 /**
  * Signs locally and sends raw through a {@link FailoverProvider}. Works as an ordinary ethers
  * signer (`contract.connect(signer).method(...)`); transactions are legacy (type 0) at the
- * provider's gas price, with locally managed nonces.
+ * provider's gas price (at most the caller's `maxFeePerGas`), with locally managed nonces.
  */
 export class FailoverSigner extends AbstractSigner<FailoverProvider> {
   readonly #wallet: Wallet;
@@ -310,16 +422,25 @@ export class FailoverSigner extends AbstractSigner<FailoverProvider> {
     const provider = this.provider;
     // Private chains have no ENS: only addresses (or Addressables such as contracts).
     const to = tx.to == null ? null : await resolveAddress(tx.to);
+    let gasPrice =
+      tx.gasPrice ??
+      (provider.gasPrice === "auto"
+        ? BigInt((await provider.send("eth_gasPrice", [])) as string)
+        : provider.gasPrice);
+    // A caller that bounds the fee (`maxFeePerGas`, e.g. what it paid into a one-time address)
+    // gets a legacy transaction that never pays more per gas than that bound.
+    if (
+      tx.gasPrice == null &&
+      tx.maxFeePerGas != null &&
+      BigInt(tx.maxFeePerGas) < BigInt(gasPrice)
+    )
+      gasPrice = BigInt(tx.maxFeePerGas);
     const base = {
       to: to ?? undefined,
       data: tx.data ?? "0x",
       value: tx.value ?? 0n,
       from: this.address,
-      gasPrice:
-        tx.gasPrice ??
-        (provider.gasPrice === "auto"
-          ? BigInt((await provider.send("eth_gasPrice", [])) as string)
-          : provider.gasPrice),
+      gasPrice,
     };
     if (tx.from != null && getAddress(tx.from as string) !== this.address) {
       throw new ChainError(

@@ -11,6 +11,9 @@
  * | `SR_BESU_CHAIN_ID`  | the chain id every endpoint must report                   | the network's `chainId` |
  * | `SR_BESU_HARDFORK`  | the EVM the chain promises (london, paris, shanghai...)   | per network, see {@link PRIVATE_NETWORKS} |
  * | `SR_BESU_ADMIN_KEY` | the deployer / consortium admin's private key (accounts)  | —                |
+ * | `SR_BESU_GAS_PRICE` | gas price in wei, or `auto` (ask the node)                | the network's `gasPrice` |
+ * | `SR_BESU_CONFIRMATIONS` | blocks on top before a block counts as settled (Clique) | 0             |
+ * | `SR_BESU_LOG_RANGE` | blocks per `eth_getLogs` request                          | 5000             |
  *
  * Each is read like any Hardhat configuration variable: from the environment first, then from
  * Hardhat's keystore (`npx hardhat keystore set SR_BESU_RPC_URLS`).
@@ -89,11 +92,17 @@ export interface ChainSettings {
   readonly hardforkSource: string;
   /** Gas price for transactions: the network's `gasPrice` (0 on free-gas chains) or `auto`. */
   readonly gasPrice: bigint | "auto";
+  /** Blocks on top before a block counts as settled (0 on chains with immediate finality). */
+  readonly confirmations: number;
+  /** Blocks per log query. */
+  readonly logRange?: number;
+  /** Where `logRange` came from, for hints. */
+  readonly logRangeSource?: string;
 }
 
 /** Values that replace configuration, e.g. from task options or a test. */
 export type ChainSettingsOverride = Partial<
-  Pick<ChainSettings, "endpoints" | "chainId" | "hardfork" | "gasPrice">
+  Pick<ChainSettings, "endpoints" | "chainId" | "hardfork" | "gasPrice" | "confirmations">
 >;
 
 /**
@@ -173,6 +182,27 @@ export async function resolveChainSettings(
     }
   }
 
+  const gasPriceVar = `${profile.variablePrefix}_GAS_PRICE`;
+  const gasPriceText = await readConfigVariable(hre, gasPriceVar);
+  let gasPrice = override.gasPrice ?? config.gasPrice;
+  if (override.gasPrice === undefined && gasPriceText !== undefined) {
+    if (gasPriceText.trim() === "auto") gasPrice = "auto";
+    else gasPrice = BigInt(wholeNumber(gasPriceText, gasPriceVar, "a price in wei, or auto"));
+  }
+  const confirmationsVar = `${profile.variablePrefix}_CONFIRMATIONS`;
+  const confirmationsText = await readConfigVariable(hre, confirmationsVar);
+  const confirmations =
+    override.confirmations ??
+    (confirmationsText === undefined
+      ? 0
+      : wholeNumber(confirmationsText, confirmationsVar, "a number of blocks, e.g. 2 on Clique"));
+  const logRangeSource = `${profile.variablePrefix}_LOG_RANGE`;
+  const logRangeText = await readConfigVariable(hre, logRangeSource);
+  const logRange =
+    logRangeText === undefined
+      ? undefined
+      : wholeNumber(logRangeText, logRangeSource, "a number of blocks, e.g. 1000", 1);
+
   return {
     networkName,
     endpoints,
@@ -180,8 +210,22 @@ export async function resolveChainSettings(
     chainId,
     hardfork,
     hardforkSource,
-    gasPrice: override.gasPrice ?? config.gasPrice,
+    gasPrice,
+    confirmations,
+    logRange,
+    logRangeSource,
   };
+}
+
+/** A whole number of at least `min` from a configuration variable; ConfigError naming it. */
+function wholeNumber(text: string, name: string, expected: string, min = 0): number {
+  const value = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`${name} is not ${expected.split(",")[0]}: "${text}"`, {
+      hint: expected,
+    });
+  }
+  return value;
 }
 
 /**
@@ -190,7 +234,10 @@ export async function resolveChainSettings(
  */
 export async function connectChain(
   settings: ChainSettings,
-  options: Omit<FailoverOptions, "networkName" | "chainId" | "gasPrice" | "endpointsSource"> = {},
+  options: Omit<
+    FailoverOptions,
+    "networkName" | "chainId" | "gasPrice" | "endpointsSource" | "confirmations" | "logRange"
+  > = {},
 ): Promise<FailoverProvider> {
   return FailoverProvider.connect(settings.endpoints, {
     ...options,
@@ -198,6 +245,9 @@ export async function connectChain(
     chainId: settings.chainId,
     gasPrice: settings.gasPrice,
     endpointsSource: settings.endpointsSource,
+    confirmations: settings.confirmations,
+    logRange: settings.logRange,
+    logRangeSource: settings.logRangeSource,
   });
 }
 

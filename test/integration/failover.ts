@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { Contract, encodeBytes32String, type InterfaceAbi } from "ethers";
+import { Contract, Transaction, encodeBytes32String, type InterfaceAbi } from "ethers";
 import hre from "hardhat";
 
 import { findRegistryAddress } from "../../lib/chain/deployment.js";
@@ -146,6 +146,24 @@ describe("failover between two endpoints of one chain", function () {
     expect(b!.methods).to.include("eth_sendRawTransaction");
     expect((await tx.wait())?.status).to.equal(1);
     expect(await nonceOf(chain!.node.url, signer.address)).to.equal(nonce + 1);
+  });
+
+  it("prices a transaction at the network's price, never above the caller's maxFeePerGas", async function () {
+    const priced = await FailoverProvider.connect([b!.url], {
+      networkName: "privnet",
+      chainId: 1337,
+      gasPrice: 100n,
+    });
+    try {
+      const signer = priced.signer(admin.privateKey);
+      const bounded = await signer.send({ ...ping(admin.address), maxFeePerGas: 7n });
+      expect(Transaction.from(bounded.raw).gasPrice).to.equal(7n);
+      const above = await signer.send({ ...ping(admin.address), maxFeePerGas: 1_000n });
+      expect(Transaction.from(above.raw).gasPrice).to.equal(100n);
+      expect((await priced.waitForTransaction(above.hash))?.status).to.equal(1);
+    } finally {
+      priced.destroy();
+    }
   });
 });
 
