@@ -1,5 +1,5 @@
 /**
- * The mission scenario, end to end, on the in-process Hardhat network and a local folder store:
+ * The mission scenario, end to end, on the in-process Hardhat network and the embedded SQLite store:
  * `npm run demo`. Every step runs the same Hardhat tasks a user runs, prints what each party's
  * screen shows, and checks what it must show. Exits non-zero if any expectation fails.
  * The approvers decide on real checks: each matches the ticket with its own instruction (and
